@@ -1,0 +1,39 @@
+"""The bases on which access can be granted. Each is listed in settings.ACCESS_POLICY_BASES."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from apps.access.policy import Basis, Decision, Resource
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.records.models import Record
+
+
+class Owner:
+    """The person the record is about may do everything on it."""
+
+    def grant(self, actor: User, record: Record, action: str, resource: Resource | None) -> Decision | None:
+        if record.owner_id is not None and record.owner_id == actor.pk:
+            return Decision(allowed=True, basis=Basis.OWNER, reason_code="owner", purpose="self")
+        return None
+
+    def reachable(self, actor: User) -> Q:
+        return Q(owner=actor)
+
+
+class ParentOfDependent:
+    """A parent with an active guardianship manages the child's record."""
+
+    def grant(self, actor: User, record: Record, action: str, resource: Resource | None) -> Decision | None:
+        from apps.records.models import Guardianship
+
+        if Guardianship.objects.active().filter(guardian=actor, record=record).exists():
+            return Decision(allowed=True, basis=Basis.PARENT, reason_code="parent", purpose="parental")
+        return None
+
+    def reachable(self, actor: User) -> Q:
+        return Q(guardianships__guardian=actor, guardianships__ended_at__isnull=True)

@@ -1,0 +1,239 @@
+"""The one door: every read or write of record data asks ``authorize`` first.
+
+``decide`` answers (actor, record, action, resource) -> allowed or not, on
+which basis and why, in words a patient understands. ``authorize`` decides
+and writes the decision to the journal, denials included. The bases that can
+grant access are listed in settings.ACCESS_POLICY_BASES; adding one (delegation,
+care relationship, mandate...) changes no caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any, Protocol
+from uuid import UUID
+
+from django.conf import settings
+from django.db import models
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+from apps.access.journal import journal_append
+from apps.access.models import AccessEvent, Outcome
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.records.models import Record
+
+
+class Action(models.TextChoices):
+    RECORD_LIST = "record.list", _("saw in a list of records")
+    RECORD_VIEW = "record.view", _("opened the record")
+    RECORD_CREATE = "record.create", _("created the record")
+    RECORD_EDIT = "record.edit", _("changed the record's identity")
+    DOCUMENT_LIST = "document.list", _("listed the documents")
+    DOCUMENT_READ = "document.read", _("opened a document")
+    DOCUMENT_UPLOAD = "document.upload", _("added a document")
+    DOCUMENT_EDIT = "document.edit", _("changed a document")
+    DOCUMENT_DELETE = "document.delete", _("deleted a document")
+    PROFILE_READ = "profile.read", _("read the medical profile")
+    PROFILE_EDIT = "profile.edit", _("changed the medical profile")
+    SETTINGS_READ = "settings.read", _("read the privacy settings")
+    SETTINGS_EDIT = "settings.edit", _("changed the privacy settings")
+    JOURNAL_READ = "journal.read", _("read the access history")
+    DELEGATION_MANAGE = "delegation.manage", _("managed who may act for the person")
+
+
+# Actions that touch medical content (as opposed to identity and settings).
+MEDICAL_ACTIONS = frozenset(
+    {
+        Action.DOCUMENT_LIST,
+        Action.DOCUMENT_READ,
+        Action.DOCUMENT_UPLOAD,
+        Action.DOCUMENT_EDIT,
+        Action.DOCUMENT_DELETE,
+        Action.PROFILE_READ,
+        Action.PROFILE_EDIT,
+    }
+)
+
+
+class Basis(models.TextChoices):
+    OWNER = "owner", _("the person themself")
+    PARENT = "parent", _("parent of a dependent")
+    DELEGATION = "delegation", _("caregiver by delegation")
+    CARE_RELATIONSHIP = "care_relationship", _("professional caring for the person")
+    ACCESS_CODE = "access_code", _("access code given by the person")
+    BREAK_GLASS = "break_glass", _("emergency access")
+    MANDATE = "mandate", _("support mandate")
+    NONE = "none", _("no basis")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What inside a record is touched; None means the record as a whole."""
+
+    type: str
+    uuid: UUID | None = None
+    label: str = ""
+
+
+REASONS: dict[str, Any] = {
+    "owner": _("This is your own record."),
+    "parent": _("You manage this record as the parent of a child."),
+    "anonymous": _("You need to log in first."),
+    "inactive": _("This account is disabled."),
+    "operator": _("Operators run the service; they never see medical content."),
+    "support_without_mandate": _(
+        "A support agent can act on a record only under a mandate given by the person."
+    ),
+    "professional_without_basis": _(
+        "A professional needs the patient's permission: a care relationship, an access code, "
+        "or a declared emergency."
+    ),
+    "not_allowed": _("Only the person, and the people they allowed, can reach this record."),
+    "no_such_record": _("There is no record here, or you may not see it."),
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    basis: str
+    reason_code: str
+    on_behalf_of: User | None = None
+    purpose: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def reason(self) -> str:
+        return str(REASONS.get(self.reason_code, REASONS["not_allowed"]))
+
+    @property
+    def basis_label(self) -> str:
+        return str(Basis(self.basis).label) if self.basis in Basis.values else self.basis
+
+
+class PolicyBasis(Protocol):
+    """A way to be allowed in. Returns a Decision when it grants, else None."""
+
+    def grant(self, actor: User, record: Record, action: str, resource: Resource | None) -> Decision | None: ...
+
+    def reachable(self, actor: User) -> models.Q | None:
+        """Records this basis may open for the actor, as a filter on Record (None: none)."""
+
+
+@cache
+def _bases() -> tuple[PolicyBasis, ...]:
+    return tuple(import_string(path)() for path in settings.ACCESS_POLICY_BASES)
+
+
+def _denial(actor: User | None) -> Decision:
+    if actor is None or not actor.is_authenticated:
+        code = "anonymous"
+    elif not actor.is_active:
+        code = "inactive"
+    elif actor.is_staff:
+        code = "operator"
+    elif actor.is_support_agent:
+        code = "support_without_mandate"
+    elif actor.is_professional:
+        code = "professional_without_basis"
+    else:
+        code = "not_allowed"
+    return Decision(allowed=False, basis=Basis.NONE, reason_code=code)
+
+
+def decide(
+    *, actor: User | None, record: Record, action: str, resource: Resource | None = None
+) -> Decision:
+    """The decision alone, journaled by nobody: use ``authorize`` to act on it."""
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return _denial(actor)
+    for basis in _bases():
+        decision = basis.grant(actor, record, action, resource)
+        if decision is not None and decision.allowed:
+            return decision
+    return _denial(actor)
+
+
+def _actor_role(actor: User | None) -> str:
+    if actor is None or not actor.is_authenticated:
+        return "anonymous"
+    return "operator" if actor.is_staff and not actor.role else actor.role
+
+
+def _event(
+    actor: User | None,
+    record_uuid: UUID | None,
+    action: str,
+    resource: Resource | None,
+    decision: Decision,
+    purpose: str,
+) -> AccessEvent:
+    authenticated = actor is not None and actor.is_authenticated
+    return AccessEvent(
+        actor_uuid=actor.uuid if authenticated else None,
+        actor_label=str(actor) if authenticated else "",
+        actor_role="operator" if authenticated and actor.is_staff else _actor_role(actor),
+        on_behalf_of_uuid=decision.on_behalf_of.uuid if decision.on_behalf_of else None,
+        on_behalf_of_label=str(decision.on_behalf_of) if decision.on_behalf_of else "",
+        record_uuid=record_uuid,
+        action=action,
+        resource_type=resource.type if resource else "record",
+        resource_uuid=resource.uuid if resource else None,
+        resource_label=(resource.label if resource else "")[:300],
+        basis=decision.basis,
+        purpose=purpose or decision.purpose,
+        outcome=Outcome.ALLOWED if decision.allowed else Outcome.DENIED,
+        reason_code=decision.reason_code,
+    )
+
+
+def authorize(
+    *,
+    actor: User | None,
+    record: Record,
+    action: str,
+    resource: Resource | None = None,
+    purpose: str = "",
+) -> Decision:
+    """Decide and journal. Callers act only when ``decision.allowed``."""
+    decision = decide(actor=actor, record=record, action=action, resource=resource)
+    journal_append([_event(actor, record.uuid, action, resource, decision, purpose)])
+    return decision
+
+
+def authorize_many(
+    *, actor: User | None, records: Sequence[Record], action: str, purpose: str = ""
+) -> list[tuple[Record, Decision]]:
+    """Decide for several records at once, journaling each decision in one write."""
+    results = [(record, decide(actor=actor, record=record, action=action)) for record in records]
+    journal_append(_event(actor, record.uuid, action, None, decision, purpose) for record, decision in results)
+    return results
+
+
+def journal_missing_record(*, actor: User | None, record_uuid: UUID | None, action: str) -> Decision:
+    """A request for a record that does not exist is journaled as a denial too."""
+    decision = Decision(allowed=False, basis=Basis.NONE, reason_code="no_such_record")
+    journal_append([_event(actor, record_uuid, action, None, decision, "")])
+    return decision
+
+
+def reachable_record_filter(*, actor: User | None) -> models.Q | None:
+    """Which records some basis could open for the actor (for listing, before deciding each)."""
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        return None
+    filters = [q for q in (basis.reachable(actor) for basis in _bases()) if q is not None]
+    if not filters:
+        return None
+    combined = filters[0]
+    for q in filters[1:]:
+        combined |= q
+    return combined
+
+
+def explain(decisions: Iterable[Decision]) -> list[str]:
+    return [decision.reason for decision in decisions]

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from allauth.account.forms import SignupForm
+from django import forms
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.models import User
+from apps.records.models import Sex
+
+
+class IdentityFieldsMixin(forms.Form):
+    """The identity of the person a record is about."""
+
+    family_name = forms.CharField(label=_("Family name"), max_length=150)
+    given_names = forms.CharField(label=_("Given names"), max_length=150)
+    birth_date = forms.DateField(
+        label=_("Date of birth"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Format: YYYY-MM-DD"),
+    )
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
+
+    def clean_birth_date(self):
+        value = self.cleaned_data["birth_date"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("The date of birth cannot be in the future."))
+        if value.year < 1900:
+            raise forms.ValidationError(_("Please check the year of birth."))
+        return value
+
+    def identity(self) -> dict[str, object]:
+        return {key: self.cleaned_data[key] for key in ("family_name", "given_names", "birth_date", "sex")}
+
+
+class PatientSignupForm(IdentityFieldsMixin, SignupForm):
+    """Open sign-up creates a patient and their own record, together or not at all."""
+
+    field_order = ["email", "password1", "password2", "given_names", "family_name", "birth_date", "sex"]
+
+    def save(self, request) -> User:
+        from apps.records.services import record_create_own
+
+        with transaction.atomic():
+            user = super().save(request)
+            record_create_own(user=user, **self.identity())
+        return user
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
+        help_text=_("The 6-digit code from your authenticator app, or one of your backup codes."),
+    )

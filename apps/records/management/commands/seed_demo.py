@@ -1,0 +1,105 @@
+"""The demo population. Idempotent: running it again restores the demo as documented."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from apps.accounts.models import Profession, Role, SupportStructure, User
+from apps.records.models import Guardianship, InsSystem, Record
+from apps.records.services import dependent_create, record_create_own
+
+DEMO_PASSWORD = "healthspace-demo"
+# Demo-only TOTP secrets, published in the README (base32 there) so anyone can
+# produce codes for these accounts. Never used outside seed_demo.
+DEMO_TOTP_KEYS = {
+    "dr.martin@example.org": "64656d6f2d64722e6d617274696e2d746f747021",  # MRSW23ZNMRZC43LBOJ2GS3RNORXXI4BB
+    "sam@example.org": "64656d6f2d73616d2d737570706f72742d747021",  # MRSW23ZNONQW2LLTOVYHA33SOQWXI4BB
+}
+
+
+def _user(email: str, **fields: object) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User(email=email)
+    for key, value in fields.items():
+        setattr(user, key, value)
+    user.is_active = True
+    user.set_password(DEMO_PASSWORD)
+    user.full_clean(exclude=["password"])
+    user.save()
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    user.otp_failures = 0
+    user.otp_locked_until = None
+    user.save(update_fields=["otp_failures", "otp_locked_until"])
+    return user
+
+
+def _totp(user: User) -> None:
+    TOTPDevice.objects.filter(user=user).exclude(key=DEMO_TOTP_KEYS[user.email]).delete()
+    TOTPDevice.objects.update_or_create(
+        user=user,
+        key=DEMO_TOTP_KEYS[user.email],
+        defaults={"name": "demo authenticator", "confirmed": True, "tolerance": 1},
+    )
+
+
+class Command(BaseCommand):
+    help = "Create or restore the demo accounts (password: healthspace-demo). Refused when DEBUG is off unless --force."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--force", action="store_true", help="Seed even when DEBUG is off (never in production).")
+
+    @transaction.atomic
+    def handle(self, *args, force: bool = False, **options) -> None:
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates accounts with a published password: refused when DEBUG is off. "
+                "Use --force only on a demonstration server."
+            )
+        alice = _user("alice@example.org", display_name="Alice Martin", role=Role.PATIENT)
+        if not Record.objects.filter(owner=alice).exists():
+            record_create_own(
+                user=alice,
+                family_name="Martin",
+                given_names="Alice",
+                birth_date=date(1979, 3, 12),
+                sex="F",
+                ins="279035121518989",
+                ins_system=InsSystem.NIR_TEST,
+            )
+        child = Record.objects.filter(guardianships__guardian=alice, given_names="Léo").first()
+        if child is None:
+            dependent_create(parent=alice, family_name="Martin", given_names="Léo", birth_date=date(2016, 9, 4), sex="M")
+        else:
+            Guardianship.objects.filter(guardian=alice, record=child).exclude(ended_at=None).delete()
+            if not Guardianship.objects.active().filter(guardian=alice, record=child).exists():
+                Guardianship.objects.create(guardian=alice, record=child)
+
+        bob = _user("bob@example.org", display_name="Bob Martin", role=Role.PATIENT)
+        if not Record.objects.filter(owner=bob).exists():
+            record_create_own(user=bob, family_name="Martin", given_names="Bob", birth_date=date(1976, 11, 2), sex="M")
+
+        martin = _user(
+            "dr.martin@example.org",
+            display_name="Dr Claire Martin",
+            role=Role.PROFESSIONAL,
+            rpps="10001234567",
+            profession=Profession.GENERAL_PRACTITIONER,
+        )
+        _totp(martin)
+
+        structure, _ = SupportStructure.objects.get_or_create(name="France Services — Démo", defaults={"city": "Lyon"})
+        sam = _user("sam@example.org", display_name="Sam Leroy", role=Role.SUPPORT_AGENT, support_structure=structure)
+        _totp(sam)
+
+        self.stdout.write(self.style.SUCCESS("Demo population ready (password: healthspace-demo)."))
+        for email in ("alice@example.org", "bob@example.org", "dr.martin@example.org", "sam@example.org"):
+            self.stdout.write(f"  {email}")
