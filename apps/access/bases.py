@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 class Owner:
     """The person the record is about may do everything on it."""
 
-    def grant(self, actor: User, record: Record, action: str, resource: Resource | None) -> Decision | None:
+    def grant(
+        self, actor: User, record: Record, action: str, resource: Resource | None, memo: dict[str, Any]
+    ) -> Decision | None:
         if record.owner_id is not None and record.owner_id == actor.pk:
             return Decision(allowed=True, basis=Basis.OWNER, reason_code="owner", purpose="self")
         return None
@@ -28,10 +30,16 @@ class Owner:
 class ParentOfDependent:
     """A parent with an active guardianship manages the child's record."""
 
-    def grant(self, actor: User, record: Record, action: str, resource: Resource | None) -> Decision | None:
+    def grant(
+        self, actor: User, record: Record, action: str, resource: Resource | None, memo: dict[str, Any]
+    ) -> Decision | None:
         from apps.records.models import Guardianship
 
-        if Guardianship.objects.active().filter(guardian=actor, record=record).exists():
+        if "guarded_record_ids" not in memo:
+            memo["guarded_record_ids"] = set(
+                Guardianship.objects.active().filter(guardian=actor).values_list("record_id", flat=True)
+            )
+        if record.pk in memo["guarded_record_ids"]:
             return Decision(allowed=True, basis=Basis.PARENT, reason_code="parent", purpose="parental")
         return None
 

@@ -119,7 +119,10 @@ class Decision:
 class PolicyBasis(Protocol):
     """A way to be allowed in. Returns a Decision when it grants, else None."""
 
-    def grant(self, actor: User, record: Record, action: str, resource: Resource | None) -> Decision | None: ...
+    def grant(
+        self, actor: User, record: Record, action: str, resource: Resource | None, memo: dict[str, Any]
+    ) -> Decision | None:
+        """``memo`` lives for one batch of decisions, so a basis can load what it needs once."""
 
     def reachable(self, actor: User) -> models.Q | None:
         """Records this basis may open for the actor, as a filter on Record (None: none)."""
@@ -147,13 +150,19 @@ def _denial(actor: User | None) -> Decision:
 
 
 def decide(
-    *, actor: User | None, record: Record, action: str, resource: Resource | None = None
+    *,
+    actor: User | None,
+    record: Record,
+    action: str,
+    resource: Resource | None = None,
+    memo: dict[str, Any] | None = None,
 ) -> Decision:
     """The decision alone, journaled by nobody: use ``authorize`` to act on it."""
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return _denial(actor)
+    memo = {} if memo is None else memo
     for basis in _bases():
-        decision = basis.grant(actor, record, action, resource)
+        decision = basis.grant(actor, record, action, resource, memo)
         if decision is not None and decision.allowed:
             return decision
     return _denial(actor)
@@ -210,7 +219,8 @@ def authorize_many(
     *, actor: User | None, records: Sequence[Record], action: str, purpose: str = ""
 ) -> list[tuple[Record, Decision]]:
     """Decide for several records at once, journaling each decision in one write."""
-    results = [(record, decide(actor=actor, record=record, action=action)) for record in records]
+    memo: dict[str, Any] = {}
+    results = [(record, decide(actor=actor, record=record, action=action, memo=memo)) for record in records]
     journal_append(_event(actor, record.uuid, action, None, decision, purpose) for record, decision in results)
     return results
 

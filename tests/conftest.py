@@ -1,0 +1,108 @@
+"""Shared personas: alice (patient), bob (caregiver of alice), charlie (stranger),
+dr_martin (professional), sam (support agent), olga (operator)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+
+from apps.records.models import Record
+from tests.factories import (
+    GuardianshipFactory,
+    OperatorFactory,
+    ProfessionalFactory,
+    RecordFactory,
+    SupportAgentFactory,
+    UserFactory,
+    totp_device,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from django.core.cache import cache
+
+    cache.clear()
+    from healthspace.celery import app
+
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def alice(db):
+    user = UserFactory(email="alice@example.test", display_name="Alice Martin")
+    RecordFactory(owner=user, family_name="Martin", given_names="Alice", birth_date=date(1979, 3, 12))
+    return user
+
+
+@pytest.fixture
+def alice_record(alice) -> Record:
+    return alice.own_record
+
+
+@pytest.fixture
+def alice_child(alice) -> Record:
+    return GuardianshipFactory(guardian=alice, record=RecordFactory(family_name="Martin", given_names="Léo", birth_date=date(2016, 9, 4))).record
+
+
+@pytest.fixture
+def bob(db):
+    user = UserFactory(email="bob@example.test", display_name="Bob Martin")
+    RecordFactory(owner=user, family_name="Martin", given_names="Bob")
+    return user
+
+
+@pytest.fixture
+def charlie(db):
+    user = UserFactory(email="charlie@example.test", display_name="Charlie Durand")
+    RecordFactory(owner=user, family_name="Durand", given_names="Charlie")
+    return user
+
+
+@pytest.fixture
+def dr_martin(db):
+    user = ProfessionalFactory(email="dr.martin@example.test", display_name="Dr Claire Martin")
+    totp_device(user)
+    return user
+
+
+@pytest.fixture
+def sam(db):
+    user = SupportAgentFactory(email="sam@example.test", display_name="Sam Leroy")
+    totp_device(user)
+    return user
+
+
+@pytest.fixture
+def olga(db):
+    return OperatorFactory(email="olga@example.test", display_name="Olga Operator")
+
+
+def current_code(user) -> str:
+    device = user.totpdevice_set.filter(confirmed=True).first()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def logged_in_client(user, *, verified: bool = True) -> Client:
+    """A client logged in as ``user``; ``verified`` also passes the second factor when the user has one."""
+    client = Client()
+    client.force_login(user)
+    device = user.totpdevice_set.filter(confirmed=True).first()
+    if verified and device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def as_user():
+    return logged_in_client
