@@ -3,11 +3,10 @@ from __future__ import annotations
 from allauth.account.forms import SignupForm
 from django import forms
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
-from apps.records.models import Sex
+from apps.records.models import Sex, validate_birth_date
 
 
 class IdentityFieldsMixin(forms.Form):
@@ -19,16 +18,9 @@ class IdentityFieldsMixin(forms.Form):
         label=_("Date of birth"),
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Format: YYYY-MM-DD"),
+        validators=[validate_birth_date],
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
-
-    def clean_birth_date(self):
-        value = self.cleaned_data["birth_date"]
-        if value > timezone.localdate():
-            raise forms.ValidationError(_("The date of birth cannot be in the future."))
-        if value.year < 1900:
-            raise forms.ValidationError(_("Please check the year of birth."))
-        return value
 
     def identity(self) -> dict[str, object]:
         return {key: self.cleaned_data[key] for key in ("family_name", "given_names", "birth_date", "sex")}

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.records import selectors, services
-from apps.records.models import InsSystem, Record, Sex, ins_validator
+from apps.records.models import InsSystem, Record, Sex, ins_validator, validate_birth_date
 
 
 class RecordSerializer(serializers.ModelSerializer):
@@ -46,7 +46,7 @@ class RecordDetailSerializer(RecordSerializer):
 class DependentCreateSerializer(serializers.Serializer):
     family_name = serializers.CharField(max_length=150)
     given_names = serializers.CharField(max_length=150)
-    birth_date = serializers.DateField()
+    birth_date = serializers.DateField(validators=[validate_birth_date])
     sex = serializers.ChoiceField(choices=Sex.choices)
     ins = serializers.CharField(max_length=15, required=False, allow_blank=True, validators=[ins_validator])
 

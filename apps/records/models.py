@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -32,11 +34,18 @@ ins_validator = RegexValidator(
 )
 
 
+def validate_birth_date(value: date) -> None:
+    if value > timezone.localdate():
+        raise ValidationError(_("The date of birth cannot be in the future."))
+    if value.year < 1900:
+        raise ValidationError(_("Please check the year of birth."))
+
+
 class Record(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     family_name = models.CharField(_("family name"), max_length=150)
     given_names = models.CharField(_("given names"), max_length=150)
-    birth_date = models.DateField(_("date of birth"))
+    birth_date = models.DateField(_("date of birth"), validators=[validate_birth_date])
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     ins = models.CharField(_("INS"), max_length=15, blank=True, validators=[ins_validator])
     ins_system = models.CharField(_("INS system"), max_length=40, choices=InsSystem.choices, blank=True)
