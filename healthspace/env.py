@@ -52,41 +52,29 @@ def env_int(
     try:
         number = int(value)
     except ValueError:
-        raise ImproperlyConfigured(
-            f"Environment variable {name} must be a whole number, got {value!r}."
-        ) from None
+        raise ImproperlyConfigured(f"Environment variable {name} must be a whole number, got {value!r}.") from None
     if minimum is not None and number < minimum:
-        raise ImproperlyConfigured(
-            f"Environment variable {name} must be at least {minimum}, got {number}."
-        )
+        raise ImproperlyConfigured(f"Environment variable {name} must be at least {minimum}, got {number}.")
     return number
 
 
-def env_list(
-    name: str, default: list[str], environ: Mapping[str, str] | None = None
-) -> list[str]:
+def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = None) -> list[str]:
     value = _raw(name, environ)
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def env_choice(
-    name: str, default: str, choices: tuple[str, ...], environ: Mapping[str, str] | None = None
-) -> str:
+def env_choice(name: str, default: str, choices: tuple[str, ...], environ: Mapping[str, str] | None = None) -> str:
     value = _raw(name, environ)
     if value is None:
         return default
     if value not in choices:
-        raise ImproperlyConfigured(
-            f"Environment variable {name} must be one of {', '.join(choices)}, got {value!r}."
-        )
+        raise ImproperlyConfigured(f"Environment variable {name} must be one of {', '.join(choices)}, got {value!r}.")
     return value
 
 
-def env_url(
-    name: str, schemes: tuple[str, ...], environ: Mapping[str, str] | None = None
-) -> str | None:
+def env_url(name: str, schemes: tuple[str, ...], environ: Mapping[str, str] | None = None) -> str | None:
     """A URL whose scheme is one of ``schemes``, or None when unset."""
     value = _raw(name, environ)
     if value is None:

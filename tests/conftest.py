@@ -49,7 +49,9 @@ def alice_record(alice) -> Record:
 
 @pytest.fixture
 def alice_child(alice) -> Record:
-    return GuardianshipFactory(guardian=alice, record=RecordFactory(family_name="Martin", given_names="Léo", birth_date=date(2016, 9, 4))).record
+    return GuardianshipFactory(
+        guardian=alice, record=RecordFactory(family_name="Martin", given_names="Léo", birth_date=date(2016, 9, 4))
+    ).record
 
 
 @pytest.fixture

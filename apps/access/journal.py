@@ -21,8 +21,10 @@ class RequestOrigin:
 
 # Set per request by AccessContextMiddleware, so every decision records where
 # it came from without each caller passing the request along.
+_NO_ORIGIN = RequestOrigin()
 current_origin: contextvars.ContextVar[RequestOrigin] = contextvars.ContextVar(
-    "current_origin", default=RequestOrigin()
+    "current_origin",
+    default=_NO_ORIGIN,
 )
 
 

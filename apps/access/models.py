@@ -126,3 +126,6 @@ class JournalHead(models.Model):
 
     seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"journal tip #{self.seq}"

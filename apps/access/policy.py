@@ -86,12 +86,9 @@ REASONS: dict[str, Any] = {
     "anonymous": _("You need to log in first."),
     "inactive": _("This account is disabled."),
     "operator": _("Operators run the service; they never see medical content."),
-    "support_without_mandate": _(
-        "A support agent can act on a record only under a mandate given by the person."
-    ),
+    "support_without_mandate": _("A support agent can act on a record only under a mandate given by the person."),
     "professional_without_basis": _(
-        "A professional needs the patient's permission: a care relationship, an access code, "
-        "or a declared emergency."
+        "A professional needs the patient's permission: a care relationship, an access code, or a declared emergency."
     ),
     "not_allowed": _("Only the person, and the people they allowed, can reach this record."),
     "no_such_record": _("There is no record here, or you may not see it."),

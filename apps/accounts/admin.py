@@ -2,13 +2,30 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import SupportStructure, User
 
 
+class OperatorUserCreationForm(BaseUserCreationForm):
+    """How an operator creates a professional or a support agent (patients sign up themselves)."""
+
+    class Meta:
+        model = User
+        fields = ("email", "display_name", "role", "rpps", "profession", "support_structure")
+
+
+class OperatorUserChangeForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    add_form = OperatorUserCreationForm
+    form = OperatorUserChangeForm
     ordering = ["email"]
     list_display = ["email", "display_name", "role", "profession", "support_structure", "is_active"]
     list_filter = ["role", "is_active", "is_staff"]
@@ -17,10 +34,28 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = [
         (None, {"fields": ["uuid", "email", "password"]}),
         (_("Person"), {"fields": ["display_name", "role", "rpps", "profession", "support_structure"]}),
-        (_("State"), {"fields": ["is_active", "is_staff", "is_superuser", "otp_locked_until", "date_joined", "last_login"]}),
+        (
+            _("State"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "otp_locked_until", "date_joined", "last_login"]},
+        ),
     ]
     add_fieldsets = [
-        (None, {"classes": ["wide"], "fields": ["email", "display_name", "role", "rpps", "profession", "support_structure", "password1", "password2"]}),
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": [
+                    "email",
+                    "display_name",
+                    "role",
+                    "rpps",
+                    "profession",
+                    "support_structure",
+                    "password1",
+                    "password2",
+                ],
+            },
+        ),
     ]
 
 

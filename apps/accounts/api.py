@@ -37,7 +37,9 @@ class MeApi(APIView):
 class TokenRequestSerializer(serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(style={"input_type": "password"})
-    otp = serializers.CharField(required=False, allow_blank=True, help_text="Required when the account has two-step verification.")
+    otp = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required when the account has two-step verification."
+    )
 
 
 class TokenResponseSerializer(serializers.Serializer):
@@ -56,7 +58,9 @@ class TokenApi(APIView):
     def post(self, request):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, username=data.validated_data["email"].lower(), password=data.validated_data["password"])
+        user = authenticate(
+            request, username=data.validated_data["email"].lower(), password=data.validated_data["password"]
+        )
         if user is None or not user.is_active:
             raise AuthenticationFailed(_("E-mail or password is not correct."))
         if not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists():

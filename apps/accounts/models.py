@@ -70,9 +70,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("e-mail address"), unique=True)
     display_name = models.CharField(_("name"), max_length=200, blank=True)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.PATIENT)
-    rpps = models.CharField(
-        _("RPPS number"), max_length=11, blank=True, validators=[rpps_validator]
-    )
+    rpps = models.CharField(_("RPPS number"), max_length=11, blank=True, validators=[rpps_validator])
     profession = models.CharField(_("profession"), max_length=40, choices=Profession.choices, blank=True)
     support_structure = models.ForeignKey(
         SupportStructure,

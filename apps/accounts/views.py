@@ -50,7 +50,10 @@ def setup(request: HttpRequest) -> HttpResponse:
         if codes is None:
             form.add_error(
                 "token",
-                _("This code is not the one your app shows now. Check the app is set up with this QR code, and that your phone's clock is right."),
+                _(
+                    "This code is not the one your app shows now. Check the app is set up "
+                    "with this QR code, and that your phone's clock is right."
+                ),
             )
         else:
             otp_login(request, enrolment.device)

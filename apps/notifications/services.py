@@ -80,5 +80,7 @@ def outbox_deliver(*, message_id: int) -> bool:
 
 def outbox_pending_ids(*, limit: int = 500) -> list[int]:
     return list(
-        OutboxMessage.objects.filter(status=OutboxStatus.PENDING).order_by("created_at").values_list("pk", flat=True)[:limit]
+        OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
     )

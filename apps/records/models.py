@@ -64,9 +64,7 @@ class Record(models.Model):
         verbose_name = _("record")
         verbose_name_plural = _("records")
         constraints = [
-            models.UniqueConstraint(
-                fields=["ins"], condition=~models.Q(ins=""), name="record_unique_ins"
-            ),
+            models.UniqueConstraint(fields=["ins"], condition=~models.Q(ins=""), name="record_unique_ins"),
         ]
         indexes = [models.Index(fields=["family_name", "given_names", "birth_date"])]
 
@@ -87,9 +85,7 @@ class Guardianship(models.Model):
     """A parent managing the record of their child (a dependent)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    guardian = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="guardianships"
-    )
+    guardian = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="guardianships")
     record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="guardianships")
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)

@@ -32,10 +32,16 @@ def records_for(*, actor: User) -> list[Record]:
     if condition is None:
         return []
     candidates = list(Record.objects.filter(condition).distinct().order_by("birth_date", "pk"))
-    return [record for record, decision in authorize_many(actor=actor, records=candidates, action=Action.RECORD_LIST) if decision.allowed]
+    return [
+        record
+        for record, decision in authorize_many(actor=actor, records=candidates, action=Action.RECORD_LIST)
+        if decision.allowed
+    ]
 
 
-def record_get_for(*, actor: User, record_uuid: UUID | str, action: str = Action.RECORD_VIEW) -> tuple[Record, Decision]:
+def record_get_for(
+    *, actor: User, record_uuid: UUID | str, action: str = Action.RECORD_VIEW
+) -> tuple[Record, Decision]:
     """Fetch and check in one step; raises RecordUnavailable (a 404) when either fails."""
     record = Record.objects.filter(uuid=record_uuid).first()
     if record is None:

@@ -74,7 +74,9 @@ def test_app_refuses_bulk_update_and_delete(three_events):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the database trigger exists on PostgreSQL only")
-@pytest.mark.parametrize("statement", ["UPDATE access_accessevent SET outcome = 'allowed'", "DELETE FROM access_accessevent"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE access_accessevent SET outcome = 'allowed'", "DELETE FROM access_accessevent"]
+)
 def test_postgresql_itself_refuses_to_change_the_journal(three_events, statement):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement)

@@ -27,7 +27,9 @@ EXPECTED = {
 def world(alice, alice_record, alice_child, bob, charlie, dr_martin, sam, olga):
     """Each actor paired with the record they try to reach."""
     ended = Guardianship.objects.create(guardian=bob, record=alice_child, ended_at=timezone.now())
-    inactive = RecordFactory(owner=charlie.__class__.objects.create_user("gone@example.test", "x" * 12, is_active=False))
+    inactive = RecordFactory(
+        owner=charlie.__class__.objects.create_user("gone@example.test", "x" * 12, is_active=False)
+    )
     return {
         "owner": (alice, alice_record),
         "parent": (alice, alice_child),

@@ -16,7 +16,9 @@ from apps.notifications.services import email_enqueue
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: `make test` sets it for the PostgreSQL + Redis run"),
+    pytest.mark.skipif(
+        not os.environ.get("REDIS_URL"), reason="needs REDIS_URL: `make test` sets it for the PostgreSQL + Redis run"
+    ),
 ]
 
 

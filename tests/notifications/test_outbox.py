@@ -24,15 +24,16 @@ def test_email_is_written_to_the_outbox_and_sent_after_commit(db, django_capture
 
 
 def test_email_of_a_rolled_back_transaction_never_leaves(db, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):  # noqa: PT012
-        with transaction.atomic():
-            email_enqueue(message=_message())
-            raise RuntimeError("the cause failed")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():  # noqa: PT012
+        email_enqueue(message=_message())
+        raise RuntimeError("the cause failed")
     assert not OutboxMessage.objects.exists()
     assert mail.outbox == []
 
 
-def test_broker_outage_leaves_the_message_pending_then_flush_sends_it(db, django_capture_on_commit_callbacks, monkeypatch):
+def test_broker_outage_leaves_the_message_pending_then_flush_sends_it(
+    db, django_capture_on_commit_callbacks, monkeypatch
+):
     from apps.notifications import tasks
 
     def broker_down(*args, **kwargs):

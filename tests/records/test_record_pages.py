@@ -134,7 +134,13 @@ def test_child_with_an_ins_already_used_is_refused(as_user, alice, charlie):
     Record.objects.filter(pk=charlie.own_record.pk).update(ins="279035121518989")
     response = as_user(alice).post(
         reverse("dependent_add"),
-        {"given_names": "Zoé", "family_name": "Martin", "birth_date": "2019-05-02", "sex": "F", "ins": "279035121518989"},
+        {
+            "given_names": "Zoé",
+            "family_name": "Martin",
+            "birth_date": "2019-05-02",
+            "sex": "F",
+            "ins": "279035121518989",
+        },
     )
     assert response.status_code == 400
     assert not Record.objects.filter(given_names="Zoé").exists()

@@ -6,8 +6,8 @@ from django.core.management.base import CommandError
 from django_otp.oath import TOTP
 
 from apps.accounts.models import User
-from apps.records.models import Guardianship, Record
 from apps.records.management.commands.seed_demo import DEMO_PASSWORD
+from apps.records.models import Guardianship, Record
 
 DEMO_EMAILS = {"alice@example.org", "bob@example.org", "dr.martin@example.org", "sam@example.org"}
 
@@ -33,7 +33,10 @@ def test_alice_has_her_record_and_a_child(seeded):
 
 @pytest.mark.parametrize(
     ("email", "secret"),
-    [("dr.martin@example.org", "MRSW23ZNMRZC43LBOJ2GS3RNORXXI4BB"), ("sam@example.org", "MRSW23ZNONQW2LLTOVYHA33SOQWXI4BB")],
+    [
+        ("dr.martin@example.org", "MRSW23ZNMRZC43LBOJ2GS3RNORXXI4BB"),
+        ("sam@example.org", "MRSW23ZNONQW2LLTOVYHA33SOQWXI4BB"),
+    ],
 )
 def test_readme_totp_secrets_produce_valid_codes(seeded, email, secret):
     import pyotp

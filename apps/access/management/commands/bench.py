@@ -16,7 +16,9 @@ def _rate(label: str, count: int, run: Callable[[], None], out) -> None:
     start = time.perf_counter()
     run()
     elapsed = time.perf_counter() - start
-    out.write(f"{label:<48} {count:>6} in {elapsed:7.3f}s  {count / elapsed:9.1f}/s  {elapsed / count * 1000:7.2f} ms each")
+    out.write(
+        f"{label:<48} {count:>6} in {elapsed:7.3f}s  {count / elapsed:9.1f}/s  {elapsed / count * 1000:7.2f} ms each"
+    )
 
 
 class Command(BaseCommand):
@@ -42,14 +44,33 @@ class Command(BaseCommand):
 
         self.stdout.write(f"database: {connection.vendor}")
         alice = User.objects.create_user("bench@example.test", "bench-password-123")
-        record = record_create_own(user=alice, family_name="Bench", given_names="Alice", birth_date=date(1980, 1, 1), sex="F")
+        record = record_create_own(
+            user=alice, family_name="Bench", given_names="Alice", birth_date=date(1980, 1, 1), sex="F"
+        )
         for i in range(20):
-            dependent_create(parent=alice, family_name="Bench", given_names=f"Child {i}", birth_date=date(2015, 1, 1), sex="M")
+            dependent_create(
+                parent=alice, family_name="Bench", given_names=f"Child {i}", birth_date=date(2015, 1, 1), sex="M"
+            )
         stranger = User.objects.create_user("stranger@example.test", "bench-password-123")
 
-        _rate("policy decision (no journal)", n, lambda: [decide(actor=alice, record=record, action=Action.RECORD_VIEW) for _ in range(n)], self.stdout)
-        _rate("authorize = decision + journal entry", n, lambda: [authorize(actor=alice, record=record, action=Action.RECORD_VIEW) for _ in range(n)], self.stdout)
-        _rate("denied authorize + journal entry", n, lambda: [authorize(actor=stranger, record=record, action=Action.RECORD_VIEW) for _ in range(n)], self.stdout)
+        _rate(
+            "policy decision (no journal)",
+            n,
+            lambda: [decide(actor=alice, record=record, action=Action.RECORD_VIEW) for _ in range(n)],
+            self.stdout,
+        )
+        _rate(
+            "authorize = decision + journal entry",
+            n,
+            lambda: [authorize(actor=alice, record=record, action=Action.RECORD_VIEW) for _ in range(n)],
+            self.stdout,
+        )
+        _rate(
+            "denied authorize + journal entry",
+            n,
+            lambda: [authorize(actor=stranger, record=record, action=Action.RECORD_VIEW) for _ in range(n)],
+            self.stdout,
+        )
         total = journal_verify().verified
         _rate(f"verify_journal over {total} entries", total, journal_verify, self.stdout)
 

@@ -15,7 +15,6 @@ class Command(BaseCommand):
                 else "the chain's tip"
             )
             raise CommandError(
-                f"Access journal BROKEN at {where}: {report.problem}. "
-                f"{report.verified} entries before it verified."
+                f"Access journal BROKEN at {where}: {report.problem}. {report.verified} entries before it verified."
             )
         self.stdout.write(self.style.SUCCESS(f"Access journal intact: {report.verified} entries verified."))

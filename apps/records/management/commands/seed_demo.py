@@ -33,9 +33,7 @@ def _user(email: str, **fields: object) -> User:
     user.set_password(DEMO_PASSWORD)
     user.full_clean(exclude=["password"])
     user.save()
-    EmailAddress.objects.update_or_create(
-        user=user, email=email, defaults={"verified": True, "primary": True}
-    )
+    EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
     user.otp_failures = 0
     user.otp_locked_until = None
     user.save(update_fields=["otp_failures", "otp_locked_until"])
@@ -77,7 +75,9 @@ class Command(BaseCommand):
             )
         child = Record.objects.filter(guardianships__guardian=alice, given_names="Léo").first()
         if child is None:
-            dependent_create(parent=alice, family_name="Martin", given_names="Léo", birth_date=date(2016, 9, 4), sex="M")
+            dependent_create(
+                parent=alice, family_name="Martin", given_names="Léo", birth_date=date(2016, 9, 4), sex="M"
+            )
         else:
             Guardianship.objects.filter(guardian=alice, record=child).exclude(ended_at=None).delete()
             if not Guardianship.objects.active().filter(guardian=alice, record=child).exists():
