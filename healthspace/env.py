@@ -6,7 +6,10 @@ misconfigured production must not start half-working.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
@@ -86,3 +89,43 @@ def env_url(name: str, schemes: tuple[str, ...], environ: Mapping[str, str] | No
             f"{' or '.join(s + '://' for s in schemes)}, got {value.split('@')[-1]!r}."
         )
     return value
+
+
+_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def env_key_ring(name: str, environ: Mapping[str, str] | None = None, key_bytes: int = 32) -> dict[str, bytes] | None:
+    """Named raw keys written ``id:base64key,id:base64key`` (first = active), or None when unset.
+
+    The dict keeps the written order, so its first entry is the active key.
+    Messages name the variable and the key id but never echo key material.
+    """
+    value = _raw(name, environ)
+    if value is None:
+        return None
+    ring: dict[str, bytes] = {}
+    for position, entry in enumerate(value.split(","), start=1):
+        key_id, sep, encoded = (part.strip() for part in entry.partition(":"))
+        if not sep:
+            raise ImproperlyConfigured(
+                f"Environment variable {name} entry {position} must be written id:base64key, found no ':'."
+            )
+        if not key_id:
+            raise ImproperlyConfigured(f"Environment variable {name} entry {position} has an empty key id.")
+        if not _KEY_ID.fullmatch(key_id):
+            raise ImproperlyConfigured(
+                f"Environment variable {name} entry {position}: key id {key_id!r} must be 1-64 characters "
+                "among letters, digits, '.', '_' and '-'."
+            )
+        if key_id in ring:
+            raise ImproperlyConfigured(f"Environment variable {name} lists key id {key_id!r} twice.")
+        try:
+            key = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            raise ImproperlyConfigured(f"Environment variable {name}: key {key_id!r} is not valid base64.") from None
+        if len(key) != key_bytes:
+            raise ImproperlyConfigured(
+                f"Environment variable {name}: key {key_id!r} must decode to {key_bytes} bytes, got {len(key)}."
+            )
+        ring[key_id] = key
+    return ring

@@ -11,10 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from healthspace.env import env_bool, env_choice, env_int, env_list, env_str, env_url
+from healthspace.env import env_bool, env_choice, env_int, env_key_ring, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HEALTHSPACE_VAR_DIR", str(BASE_DIR / "var")))
@@ -225,6 +227,29 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
+
+# --- Document encryption at rest (apps/records/crypto.py) ------------------------
+# Master keys wrap each document's own data key. DOCUMENT_MASTER_KEYS is
+# "k2:base64key,k1:base64key": the first is active (wraps new content), the
+# others only unwrap older content until it is rewrapped (rotation steps at the
+# top of crypto.py). Without it, the embedded default derives a fixed
+# development key from SECRET_KEY, so changing SECRET_KEY there makes stored
+# documents unreadable; production refuses to start without real keys.
+DOCUMENT_DEV_KEY_ID = "embedded-dev-derived-from-secret-key"
+_document_key_ring = env_key_ring("DOCUMENT_MASTER_KEYS")
+if _document_key_ring is None:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "DOCUMENT_MASTER_KEYS must be set (id:base64key of 32 random bytes, first = active) "
+            "when HEALTHSPACE_ENV=production."
+        )
+    _document_key_ring = {
+        DOCUMENT_DEV_KEY_ID: HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"healthspace document master key (development)"
+        ).derive(SECRET_KEY.encode())
+    }
+DOCUMENT_MASTER_KEYS: dict[str, bytes] = _document_key_ring
+DOCUMENT_ACTIVE_KEY_ID = next(iter(DOCUMENT_MASTER_KEYS))
 
 # --- E-mail -------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "healthspace <no-reply@healthspace.localhost>")

@@ -168,7 +168,7 @@ def decide(
 def _actor_role(actor: User | None) -> str:
     if actor is None or not actor.is_authenticated:
         return "anonymous"
-    return "operator" if actor.is_staff and not actor.role else actor.role
+    return "operator" if actor.is_staff else actor.role
 
 
 def _event(
@@ -183,7 +183,7 @@ def _event(
     return AccessEvent(
         actor_uuid=actor.uuid if authenticated else None,
         actor_label=str(actor) if authenticated else "",
-        actor_role="operator" if authenticated and actor.is_staff else _actor_role(actor),
+        actor_role=_actor_role(actor),
         on_behalf_of_uuid=decision.on_behalf_of.uuid if decision.on_behalf_of else None,
         on_behalf_of_label=str(decision.on_behalf_of) if decision.on_behalf_of else "",
         record_uuid=record_uuid,

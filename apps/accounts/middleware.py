@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -29,7 +30,7 @@ class TwoFactorMiddleware:
         user = request.user
         if user.is_authenticated and not user.is_verified() and not self._is_open(request):
             if has_two_factor(user):
-                return redirect(f"{reverse('two_factor_verify')}?next={request.get_full_path()}")
+                return redirect(f"{reverse('two_factor_verify')}?{urlencode({'next': request.get_full_path()})}")
             if user.requires_two_factor:
                 messages.warning(
                     request,
