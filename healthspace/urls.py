@@ -1,13 +1,16 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from apps.accounts.views import ConfirmEmailView
 from healthspace import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Ours first: a used link gets the "expired or invalid" page, not a 404.
+    re_path(r"^accounts/confirm-email/(?P<key>[-:\w]+)/$", ConfirmEmailView.as_view(), name="account_confirm_email"),
     path("accounts/", include("allauth.urls")),
     path("account/", include("apps.accounts.urls")),
     path("admin/", admin.site.urls),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from allauth.account import views as allauth_views
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -117,3 +118,15 @@ def disable(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Two-step verification is off."))
                 return redirect("security")
     return render(request, "accounts/disable.html", {"form": form})
+
+
+class ConfirmEmailView(allauth_views.ConfirmEmailView):
+    """allauth answers a second POST of a used (or expired) link with a bare 404;
+    the person should read "this link expired or is invalid" as on a GET."""
+
+    def post(self, *args, **kwargs) -> HttpResponse:
+        try:
+            return super().post(*args, **kwargs)
+        except Http404:
+            self.object = None
+            return self.render_to_response(self.get_context_data(), status=400)

@@ -1,0 +1,184 @@
+"""A malformed environment stops start-up with a message naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from healthspace.env import env_bool, env_choice, env_int, env_list, env_str, env_url
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+STARTUP = "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','healthspace.settings'); django.setup()"
+GOOD_SECRET = "x" * 50
+
+
+def start(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    """Start Django in a fresh interpreter with only PATH, HOME and ``variables`` set."""
+    environ = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "HEALTHSPACE_VAR_DIR": str(tmp_path / "var"),
+        **variables,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", STARTUP],
+        cwd=PROJECT_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _refused(result: subprocess.CompletedProcess[str], *names: str) -> str:
+    assert result.returncode != 0, result.stderr
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured:"), result.stderr
+    for name in names:
+        assert name in last_line, result.stderr
+    return last_line
+
+
+# --- Start-up in a subprocess ------------------------------------------------------------
+
+
+def test_default_environment_starts(tmp_path):
+    result = start(tmp_path)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_debug_that_is_not_a_boolean_stops_startup_naming_debug(tmp_path):
+    line = _refused(start(tmp_path, DEBUG="maybe"), "DEBUG")
+
+    assert "'maybe'" in line
+
+
+def test_session_cookie_age_that_is_not_a_number_stops_startup_naming_it(tmp_path):
+    line = _refused(start(tmp_path, SESSION_COOKIE_AGE="abc"), "SESSION_COOKIE_AGE")
+
+    assert "whole number" in line
+
+
+def test_session_cookie_age_below_a_minute_stops_startup(tmp_path):
+    _refused(start(tmp_path, SESSION_COOKIE_AGE="5"), "SESSION_COOKIE_AGE", "at least 60")
+
+
+def test_unsupported_database_url_stops_startup_naming_database_url(tmp_path):
+    line = _refused(start(tmp_path, DATABASE_URL="mysql://x"), "DATABASE_URL")
+
+    assert "postgres://" in line
+
+
+def test_database_url_error_does_not_print_the_password(tmp_path):
+    result = start(tmp_path, DATABASE_URL="mysql://admin:hunter2-secret@db.example/healthspace")
+
+    _refused(result, "DATABASE_URL")
+    assert "hunter2-secret" not in result.stderr
+
+
+def test_unknown_healthspace_env_stops_startup_naming_it(tmp_path):
+    _refused(start(tmp_path, HEALTHSPACE_ENV="prod"), "HEALTHSPACE_ENV")
+
+
+def test_production_without_secret_key_refuses_to_start(tmp_path):
+    _refused(start(tmp_path, HEALTHSPACE_ENV="production"), "SECRET_KEY")
+
+
+def test_production_with_a_short_secret_key_refuses_to_start(tmp_path):
+    _refused(start(tmp_path, HEALTHSPACE_ENV="production", SECRET_KEY="short"), "SECRET_KEY")
+
+
+def test_production_with_debug_on_refuses_to_start(tmp_path):
+    result = start(tmp_path, HEALTHSPACE_ENV="production", DEBUG="true", SECRET_KEY=GOOD_SECRET)
+
+    _refused(result, "DEBUG", "production")
+
+
+def test_production_without_database_url_refuses_to_start(tmp_path):
+    _refused(start(tmp_path, HEALTHSPACE_ENV="production", SECRET_KEY=GOOD_SECRET), "DATABASE_URL")
+
+
+# --- The helpers ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["1", "true", "TRUE", "yes", "on", " True "])
+def test_env_bool_reads_true_values(raw):
+    assert env_bool("FLAG", False, {"FLAG": raw}) is True
+
+
+@pytest.mark.parametrize("raw", ["0", "false", "No", "off"])
+def test_env_bool_reads_false_values(raw):
+    assert env_bool("FLAG", True, {"FLAG": raw}) is False
+
+
+@pytest.mark.parametrize("environ", [{}, {"FLAG": ""}, {"FLAG": "   "}])
+def test_unset_or_blank_gives_the_default(environ):
+    assert env_bool("FLAG", True, environ) is True
+    assert env_int("FLAG", 7, environ) == 7
+    assert env_str("FLAG", "fallback", environ) == "fallback"
+    assert env_list("FLAG", ["a"], environ) == ["a"]
+    assert env_choice("FLAG", "one", ("one", "two"), environ) == "one"
+    assert env_url("FLAG", ("redis",), environ) is None
+
+
+def test_env_bool_refuses_junk_naming_the_variable():
+    with pytest.raises(ImproperlyConfigured, match=r"FLAG must be a boolean.*'maybe'"):
+        env_bool("FLAG", False, {"FLAG": "maybe"})
+
+
+def test_env_int_reads_a_number():
+    assert env_int("AGE", 1, {"AGE": " 1800 "}) == 1800
+
+
+def test_env_int_refuses_junk_naming_the_variable():
+    with pytest.raises(ImproperlyConfigured, match=r"AGE must be a whole number, got 'abc'"):
+        env_int("AGE", 1, {"AGE": "abc"})
+
+
+def test_env_int_refuses_a_value_below_the_minimum():
+    with pytest.raises(ImproperlyConfigured, match=r"AGE must be at least 60, got 5"):
+        env_int("AGE", 1800, {"AGE": "5"}, minimum=60)
+
+
+def test_env_list_splits_on_commas_and_drops_blanks():
+    assert env_list("HOSTS", [], {"HOSTS": " a.example , b.example,, "}) == ["a.example", "b.example"]
+
+
+def test_env_list_default_is_a_copy():
+    default = ["a"]
+    env_list("HOSTS", default, {}).append("b")
+    assert default == ["a"]
+
+
+def test_env_choice_refuses_an_unknown_value_listing_the_choices():
+    with pytest.raises(ImproperlyConfigured, match=r"MODE must be one of one, two, got 'three'"):
+        env_choice("MODE", "one", ("one", "two"), {"MODE": "three"})
+
+
+def test_env_url_accepts_an_allowed_scheme():
+    assert env_url("DB", ("postgres",), {"DB": "postgres://u:p@h/db"}) == "postgres://u:p@h/db"
+
+
+@pytest.mark.parametrize("raw", ["mysql://x", "postgres://", "not a url", "postgres:/x"])
+def test_env_url_refuses_other_schemes_and_junk(raw):
+    with pytest.raises(ImproperlyConfigured, match=r"DB must be a URL starting with postgres://"):
+        env_url("DB", ("postgres",), {"DB": raw})
+
+
+def test_env_url_error_hides_credentials():
+    with pytest.raises(ImproperlyConfigured) as error:
+        env_url("DB", ("postgres",), {"DB": "mysql://admin:hunter2@db.example/x"})
+    assert "hunter2" not in str(error.value)
+    assert "db.example/x" in str(error.value)
+
+
+def test_helpers_read_the_process_environment_by_default(monkeypatch):
+    monkeypatch.setenv("HEALTHSPACE_TEST_FLAG", "yes")
+    assert env_bool("HEALTHSPACE_TEST_FLAG", False) is True
