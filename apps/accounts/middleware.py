@@ -61,7 +61,7 @@ class SessionExpiryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        had_session = SESSION_SEEN_COOKIE in request.COOKIES
+        had_session = request.COOKIES.get(SESSION_SEEN_COOKIE) == "1"
         if had_session and not request.user.is_authenticated and request.method == "GET":
             messages.info(request, _("Your session expired after a period of inactivity. Please log in again."))
             response = self.get_response(request)
