@@ -2,38 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from healthspace.env import env_bool, env_choice, env_int, env_list, env_str, env_url
+from tests.startup import run_django
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-STARTUP = "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','healthspace.settings'); django.setup()"
 GOOD_SECRET = "x" * 50
 
 
 def start(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
-    """Start Django in a fresh interpreter with only PATH, HOME and ``variables`` set."""
-    environ = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", str(tmp_path)),
-        "HEALTHSPACE_VAR_DIR": str(tmp_path / "var"),
-        **variables,
-    }
-    return subprocess.run(
-        [sys.executable, "-c", STARTUP],
-        cwd=PROJECT_DIR,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_django(tmp_path, **variables)
 
 
 def _refused(result: subprocess.CompletedProcess[str], *names: str) -> str:

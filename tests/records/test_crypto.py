@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from apps.records.crypto import (
     store_encrypted,
 )
 from healthspace.env import env_key_ring
+from tests.startup import run_django
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DOC_ID = "0b6f3c7e-3d0a-4a53-9a43-3f4f1f6f2a10"
@@ -324,28 +324,13 @@ def test_key_ring_errors_never_echo_key_material():
 # --- Settings at start-up -----------------------------------------------------------------
 
 PRINT_KEYS = (
-    "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE','healthspace.settings'); django.setup(); "
     "from django.conf import settings as s; "
     "print(s.DOCUMENT_ACTIVE_KEY_ID, len(s.DOCUMENT_MASTER_KEYS[s.DOCUMENT_ACTIVE_KEY_ID]))"
 )
 
 
 def _start(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
-    environ = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", str(tmp_path)),
-        "HEALTHSPACE_VAR_DIR": str(tmp_path / "var"),
-        **variables,
-    }
-    return subprocess.run(
-        [sys.executable, "-c", PRINT_KEYS],
-        cwd=PROJECT_DIR,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_django(tmp_path, PRINT_KEYS, **variables)
 
 
 PRODUCTION = {"HEALTHSPACE_ENV": "production", "SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://u:p@db/hs"}
