@@ -9,8 +9,8 @@ care relationship, mandate...) changes no caller.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
@@ -102,16 +102,10 @@ class Decision:
     reason_code: str
     on_behalf_of: User | None = None
     purpose: str = ""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def reason(self) -> str:
         return str(REASONS.get(self.reason_code, REASONS["not_allowed"]))
-
-    @property
-    def basis_label(self) -> str:
-        return str(Basis(self.basis).label) if self.basis in Basis.values else self.basis
-
 
 class PolicyBasis(Protocol):
     """A way to be allowed in. Returns a Decision when it grants, else None."""
@@ -240,7 +234,3 @@ def reachable_record_filter(*, actor: User | None) -> models.Q | None:
     for q in filters[1:]:
         combined |= q
     return combined
-
-
-def explain(decisions: Iterable[Decision]) -> list[str]:
-    return [decision.reason for decision in decisions]
