@@ -62,7 +62,7 @@ MEDICAL_ACTIONS = frozenset(
 
 class Basis(models.TextChoices):
     OWNER = "owner", _("the person themself")
-    PARENT = "parent", _("parent of a dependent")
+    PARENT = "parent", _("parent of a child")
     DELEGATION = "delegation", _("caregiver by delegation")
     CARE_RELATIONSHIP = "care_relationship", _("professional caring for the person")
     ACCESS_CODE = "access_code", _("access code given by the person")
