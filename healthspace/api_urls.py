@@ -1,11 +1,20 @@
 from django.urls import path
 
 from apps.accounts.api import MeApi, TokenApi
+from apps.notifications.api import NotificationListApi, NotificationReadApi, UnreadCountApi
 from apps.records.api import RecordDetailApi, RecordListApi
+from apps.records.document_api import DocumentApi, DocumentContentApi, RecordDocumentsApi, RecordFactsApi
 
 urlpatterns = [
     path("auth/token/", TokenApi.as_view(), name="api_token"),
     path("me/", MeApi.as_view(), name="api_me"),
     path("records/", RecordListApi.as_view(), name="api_records"),
     path("records/<uuid:record_uuid>/", RecordDetailApi.as_view(), name="api_record_detail"),
+    path("records/<uuid:record_uuid>/documents/", RecordDocumentsApi.as_view(), name="api_record_documents"),
+    path("records/<uuid:record_uuid>/facts/", RecordFactsApi.as_view(), name="api_record_facts"),
+    path("documents/<uuid:document_uuid>/", DocumentApi.as_view(), name="api_document"),
+    path("documents/<uuid:document_uuid>/content/", DocumentContentApi.as_view(), name="api_document_content"),
+    path("notifications/", NotificationListApi.as_view(), name="api_notifications"),
+    path("notifications/read/", NotificationReadApi.as_view(), name="api_notifications_read"),
+    path("notifications/unread-count/", UnreadCountApi.as_view(), name="api_notifications_unread"),
 ]

@@ -21,6 +21,9 @@ from healthspace.env import env_bool, env_choice, env_int, env_key_ring, env_lis
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HEALTHSPACE_VAR_DIR", str(BASE_DIR / "var")))
 
+# The sample health documents the demo is built from (shared/corpus beside the checkout).
+CORPUS_DIR = Path(env_str("HEALTHSPACE_CORPUS_DIR", str(BASE_DIR.parent / "shared" / "corpus")))
+
 PLACEHOLDER_SECRET_KEY = "embedded-default-not-secret-change-me"
 
 HEALTHSPACE_ENV = env_choice("HEALTHSPACE_ENV", "embedded", ("embedded", "production"))
@@ -61,6 +64,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.access",
     "apps.records",
+    "apps.clinical",
     "apps.notifications",
 ]
 
@@ -96,6 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -142,6 +147,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "flush-outbox": {"task": "apps.notifications.tasks.flush_outbox", "schedule": 60.0},
+    "resume-documents": {"task": "apps.records.tasks.resume_stalled_documents", "schedule": 120.0},
+    "daily-digests": {"task": "apps.notifications.tasks.send_daily_digests", "schedule": 24 * 3600.0},
 }
 
 # --- Authentication ----------------------------------------------------------
@@ -199,6 +206,7 @@ CSRF_FAILURE_VIEW = "healthspace.views.csrf_failure"
 ACCESS_POLICY_BASES = [
     "apps.access.bases.Owner",
     "apps.access.bases.ParentOfDependent",
+    "apps.access.bases.OperatorImport",
 ]
 
 # --- Internationalisation ------------------------------------------------------
@@ -227,6 +235,22 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
+
+# --- Upload checks (apps/records/inspection.py) -----------------------------------
+# The largest document accepted, in bytes; above it an upload is refused ("too_large").
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+# Uploaded files up to this size stay in memory; larger ones are streamed to a
+# temporary file (FILE_UPLOAD_TEMP_DIR, deleted after the request) instead of
+# holding a worker's memory. 10 MB keeps typical documents, Synthea bundles of
+# several MB included, off the disk: a temporary file is plaintext health data,
+# so in production FILE_UPLOAD_TEMP_DIR belongs on an encrypted or tmpfs volume.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Request bodies other than uploaded files (a FHIR Bundle or CDA posted as the
+# body of an API call): Django's 2.5 MB default would refuse a Synthea bundle,
+# so a posted document gets the same limit as an uploaded file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES
+# clamd to scan uploads with (INSTREAM): "host:port" or a Unix socket path; empty = no scanning.
+CLAMAV_ADDRESS = env_str("CLAMAV_ADDRESS", "")
 
 # --- Document encryption at rest (apps/records/crypto.py) ------------------------
 # Master keys wrap each document's own data key. DOCUMENT_MASTER_KEYS is

@@ -74,3 +74,18 @@ class GuardianshipFactory(factory.django.DjangoModelFactory):
 
 def totp_device(user: User) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.Document"
+
+    record = factory.SubFactory(RecordFactory)
+    title = factory.Sequence(lambda n: f"Document {n}")
+    source = "patient"
+    status = "ready"
+    content_hash = factory.Sequence(lambda n: f"{n:064x}")
+    size = 1000
+    mime_type = "application/pdf"
+    kind = "pdf"
+    category = "other"

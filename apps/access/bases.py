@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
-from apps.access.policy import Basis, Decision, Resource
+from apps.access.policy import Action, Basis, Decision, Resource
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -45,3 +45,22 @@ class ParentOfDependent:
 
     def reachable(self, actor: User) -> Q:
         return Q(guardianships__guardian=actor, guardianships__ended_at__isnull=True)
+
+
+class OperatorImport:
+    """An operator's bulk import (moving patients from another system) may add documents, nothing else.
+
+    It never reads: the journal shows every document it added, and on whose instruction.
+    """
+
+    def grant(
+        self, actor: User, record: Record, action: str, resource: Resource | None, memo: dict[str, Any]
+    ) -> Decision | None:
+        from apps.access.actors import ImportService
+
+        if isinstance(actor, ImportService) and action in (Action.DOCUMENT_UPLOAD, Action.RECORD_CREATE):
+            return Decision(allowed=True, basis=Basis.IMPORT, reason_code="import", purpose="migration")
+        return None
+
+    def reachable(self, actor: User) -> Q | None:
+        return None

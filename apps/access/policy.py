@@ -68,6 +68,7 @@ class Basis(models.TextChoices):
     ACCESS_CODE = "access_code", _("access code given by the person")
     BREAK_GLASS = "break_glass", _("emergency access")
     MANDATE = "mandate", _("support mandate")
+    IMPORT = "import", _("bulk import by the service's operators")
     NONE = "none", _("no basis")
 
 
@@ -92,6 +93,7 @@ REASONS: dict[str, Any] = {
     ),
     "not_allowed": _("Only the person, and the people they allowed, can reach this record."),
     "no_such_record": _("There is no record here, or you may not see it."),
+    "import": _("The service's operators added this document while moving records from another system."),
 }
 
 
@@ -106,6 +108,7 @@ class Decision:
     @property
     def reason(self) -> str:
         return str(REASONS.get(self.reason_code, REASONS["not_allowed"]))
+
 
 class PolicyBasis(Protocol):
     """A way to be allowed in. Returns a Decision when it grants, else None."""

@@ -18,6 +18,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         # Open sign-up only ever makes patients; other roles are given by an operator.
         user.role = Role.PATIENT
+        user.language = getattr(request, "LANGUAGE_CODE", "") or ""
         user.display_name = " ".join(
             part for part in (form.cleaned_data.get("given_names"), form.cleaned_data.get("family_name")) if part
         )

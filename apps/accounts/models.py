@@ -80,6 +80,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         related_name="agents",
     )
+    language = models.CharField(_("language"), max_length=8, blank=True, help_text=_("For e-mails."))
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("operator"), default=False)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)

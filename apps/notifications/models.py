@@ -36,3 +36,53 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {', '.join(self.to)} ({self.status})"
+
+
+class NotificationEvent(models.TextChoices):
+    DOCUMENT_READY = "document_ready", _("A new document is ready")
+    IMPORT_FAILED = "import_failed", _("A document could not be added")
+
+
+class EmailMode(models.TextChoices):
+    IMMEDIATE = "immediate", _("at once")
+    DAILY = "daily", _("in a daily summary")
+    OFF = "off", _("never")
+
+
+class Notification(models.Model):
+    """What the person sees in their notification centre. No medical content in ``params``."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    recipient = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="notifications")
+    event = models.CharField(max_length=40, choices=NotificationEvent.choices)
+    record_uuid = models.UUIDField(null=True, blank=True)
+    document_uuid = models.UUIDField(null=True, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    # One event is shown once, however often its delivery is retried.
+    dedup_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    digested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["recipient", "-created_at", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.recipient_id}"
+
+
+class NotificationPreference(models.Model):
+    """Per person and event: in the notification centre or not, and when by e-mail."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="notification_preferences")
+    event = models.CharField(max_length=40, choices=NotificationEvent.choices)
+    in_app = models.BooleanField(_("in my notification centre"), default=True)
+    email = models.CharField(_("by e-mail"), max_length=10, choices=EmailMode.choices, default=EmailMode.IMMEDIATE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "event"], name="one_preference_per_event")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.event}"

@@ -1,12 +1,26 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
+from uuid import UUID
 
+from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from apps.notifications.models import OutboxMessage, OutboxStatus
+from apps.notifications.models import (
+    EmailMode,
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+)
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -84,3 +98,156 @@ def outbox_pending_ids(*, limit: int = 500) -> list[int]:
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+# --- Notifications ---------------------------------------------------------------
+
+EVENT_TEXT = {
+    # Subject and body of the e-mail: never any medical content, only that something happened.
+    "document_ready": (
+        _("A new document is in your health space"),
+        _("A new document has been added to a health record you follow. Log in to see it: %(url)s"),
+    ),
+    "import_failed": (
+        _("A document could not be added to your health space"),
+        _("A document could not be added to a health record you follow. Log in to see why: %(url)s"),
+    ),
+}
+
+
+def preference_for(*, user: User, event: str) -> NotificationPreference:
+    pref = NotificationPreference.objects.filter(user=user, event=event).first()
+    return pref or NotificationPreference(user=user, event=event)
+
+
+def notify(
+    *,
+    recipient: User,
+    event: str,
+    dedup_key: str,
+    record_uuid: UUID | None = None,
+    document_uuid: UUID | None = None,
+    params: dict | None = None,
+) -> Notification | None:
+    """Record a notification with its e-mail in the outbox, in the caller's transaction.
+
+    Returns None when this event was already notified (a retried delivery) or
+    the person turned it off.
+    """
+    pref = preference_for(user=recipient, event=event)
+    if not pref.in_app and pref.email == EmailMode.OFF:
+        return None
+    notification, created = Notification.objects.get_or_create(
+        dedup_key=f"{dedup_key}:{recipient.pk}",
+        defaults={
+            "recipient": recipient,
+            "event": event,
+            "record_uuid": record_uuid,
+            "document_uuid": document_uuid,
+            "params": params or {},
+            "read_at": None if pref.in_app else timezone.now(),
+            "digested_at": None if pref.email == EmailMode.DAILY else timezone.now(),
+        },
+    )
+    if not created:
+        return None
+    if pref.email == EmailMode.IMMEDIATE:
+        with translation.override(recipient_language(recipient)):
+            subject, body = EVENT_TEXT[event]
+            email_enqueue(
+                message=EmailMessage(
+                    subject=str(subject), body=str(body) % {"url": settings.SITE_URL}, to=[recipient.email]
+                )
+            )
+    if pref.in_app:
+        transaction.on_commit(lambda: push_live(notification=notification))
+    return notification
+
+
+def recipient_language(user: User) -> str:
+    return getattr(user, "language", "") or settings.LANGUAGE_CODE
+
+
+def push_live(*, notification: Notification) -> None:
+    """Tell open pages at once; without a channel layer they fall back to polling."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from apps.notifications.consumers import user_group
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(
+            user_group(notification.recipient.uuid),
+            {
+                "type": "notify",
+                "data": {
+                    "id": str(notification.uuid),
+                    "event": notification.event,
+                    "record": str(notification.record_uuid or ""),
+                    "document": str(notification.document_uuid or ""),
+                    "unread": unread_count(user=notification.recipient),
+                },
+            },
+        )
+    except Exception:  # Redis down: the page polls, nothing is lost
+        logger.warning("live push of notification %s failed", notification.pk, exc_info=True)
+
+
+def push_document_status(*, record_uuid: UUID, document_uuid: UUID, status: str) -> None:
+    """Tell pages open on the record that a document changed (no content, only its state)."""
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from apps.notifications.consumers import record_group
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(
+            record_group(record_uuid),
+            {"type": "document.status", "data": {"document": str(document_uuid), "status": status}},
+        )
+    except Exception:  # Redis down: the page polls
+        logger.warning("live push for document %s failed", document_uuid, exc_info=True)
+
+
+def unread_count(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notifications_mark_read(*, user: User, uuids: list[UUID] | None = None) -> int:
+    """Mark some (or all) of the person's own notifications read."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if uuids is not None:
+        unread = unread.filter(uuid__in=uuids)
+    return unread.update(read_at=timezone.now())
+
+
+def daily_digest_send(*, user: User) -> int:
+    """One e-mail listing how many events happened since the last summary."""
+    pending = Notification.objects.filter(recipient=user, digested_at__isnull=True)
+    count = pending.count()
+    if not count:
+        return 0
+    with transaction.atomic():
+        with translation.override(recipient_language(user)):
+            email_enqueue(
+                message=EmailMessage(
+                    subject=str(_("Your daily healthspace summary")),
+                    body=str(
+                        ngettext(
+                            "%(count)d thing happened in your health space today. Log in to see it: %(url)s",
+                            "%(count)d things happened in your health space today. Log in to see them: %(url)s",
+                            count,
+                        )
+                    )
+                    % {"count": count, "url": settings.SITE_URL},
+                    to=[user.email],
+                )
+            )
+        pending.update(digested_at=timezone.now())
+    return count

@@ -28,3 +28,13 @@ def flush_outbox() -> int:
     for message_id in ids:
         services.outbox_dispatch(message_id=message_id)
     return len(ids)
+
+
+@shared_task
+def send_daily_digests() -> int:
+    from apps.notifications.models import Notification
+
+    users = Notification.objects.filter(digested_at__isnull=True).values_list("recipient", flat=True).distinct()
+    from apps.accounts.models import User
+
+    return sum(services.daily_digest_send(user=user) for user in User.objects.filter(pk__in=list(users)))

@@ -105,3 +105,89 @@ class Guardianship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guardian} → {self.record}"
+
+
+class DocumentCategory(models.TextChoices):
+    """Groups a patient recognises; each LOINC document type falls in one (doctypes.py)."""
+
+    PRESCRIPTION = "prescription", _("Prescriptions")
+    LAB_RESULT = "lab_result", _("Lab results")
+    IMAGING = "imaging", _("Imaging")
+    REPORT = "report", _("Hospital and consultation reports")
+    VACCINATION = "vaccination", _("Vaccinations")
+    CERTIFICATE = "certificate", _("Certificates")
+    SUMMARY = "summary", _("Health summaries")
+    OTHER = "other", _("Other documents")
+
+
+class DocumentSource(models.TextChoices):
+    PATIENT = "patient", _("added by the person")
+    CAREGIVER = "caregiver", _("added by a caregiver")
+    SUPPORT_AGENT = "support_agent", _("added by a support agent")
+    PROFESSIONAL_SOFTWARE = "professional_software", _("sent by professional software")
+    IMPORT = "import", _("imported from another system")
+
+
+class DocumentStatus(models.TextChoices):
+    RECEIVED = "received", _("received, waiting to be processed")
+    PROCESSING = "processing", _("being processed")
+    READY = "ready", _("ready")
+    REJECTED = "rejected", _("refused")
+
+
+class Document(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="documents")
+    title = models.CharField(_("title"), max_length=300)
+    type_code = models.CharField(_("type (LOINC)"), max_length=40, blank=True)
+    type_display = models.CharField(_("type"), max_length=300, blank=True)
+    category = models.CharField(
+        _("category"), max_length=20, choices=DocumentCategory.choices, default=DocumentCategory.OTHER
+    )
+    care_date = models.DateField(_("date of care"), null=True, blank=True)
+    author_name = models.CharField(_("author"), max_length=200, blank=True)
+    author_profession = models.CharField(_("author's profession"), max_length=200, blank=True)
+    organisation = models.CharField(_("organisation"), max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=30, choices=DocumentSource.choices)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.RECEIVED
+    )
+    rejection_code = models.CharField(max_length=40, blank=True)
+    content_hash = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    mime_type = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=20, blank=True, help_text="pdf, jpeg, png, cda, fhir")
+    original_filename = models.CharField(max_length=255, blank=True)
+    blob_name = models.CharField(max_length=255, blank=True)
+    preview_blob_name = models.CharField(max_length=255, blank=True)
+    extracted_text = models.TextField(blank=True)
+    has_active_content = models.BooleanField(
+        default=False, help_text="A PDF with JavaScript or launch actions: never rendered inline."
+    )
+    masked = models.BooleanField(_("hidden from professionals"), default=False)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        constraints = [
+            # Idempotent imports: the same content twice in a record is one document.
+            models.UniqueConstraint(fields=["record", "content_hash"], name="document_unique_content_per_record"),
+        ]
+        indexes = [
+            models.Index(fields=["record", "-care_date", "-id"]),
+            models.Index(fields=["record", "category"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def sort_date(self) -> date:
+        return self.care_date or timezone.localdate(self.created_at)

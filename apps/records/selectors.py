@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.db import models
 from django.http import Http404
 
 from apps.access.policy import (
@@ -57,3 +58,14 @@ def _as_uuid(value: UUID | str) -> UUID | None:
         return value if isinstance(value, UUID) else UUID(str(value))
     except ValueError:
         return None
+
+
+def record_followers(*, record: Record) -> list[User]:
+    """Who is told about what happens in a record: its owner and the parents managing it."""
+    from apps.accounts.models import User as UserModel
+
+    followers = UserModel.objects.filter(
+        models.Q(own_record=record) | models.Q(guardianships__record=record, guardianships__ended_at__isnull=True),
+        is_active=True,
+    ).distinct()
+    return list(followers)

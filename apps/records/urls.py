@@ -1,9 +1,16 @@
 from django.urls import path
 
-from apps.records import views
+from apps.records import document_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("records/new-child/", views.dependent_add, name="dependent_add"),
-    path("records/<uuid:record_uuid>/", views.record_detail, name="record_detail"),
+    path("records/<uuid:record_uuid>/", document_views.timeline, name="record_detail"),
+    path("records/<uuid:record_uuid>/upload/", document_views.upload, name="document_upload"),
+    path("documents/<uuid:document_uuid>/", document_views.document_detail, name="document_detail"),
+    path("documents/<uuid:document_uuid>/content/", document_views.document_content, name="document_content"),
+    path("documents/<uuid:document_uuid>/preview/", document_views.document_preview, name="document_preview"),
+    path("documents/<uuid:document_uuid>/edit/", document_views.document_edit, name="document_edit"),
+    path("documents/<uuid:document_uuid>/mask/", document_views.document_mask, name="document_mask"),
+    path("documents/<uuid:document_uuid>/delete/", document_views.document_delete, name="document_delete"),
 ]

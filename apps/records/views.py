@@ -20,12 +20,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def record_detail(request: HttpRequest, record_uuid) -> HttpResponse:
-    record, decision = selectors.record_get_for(actor=request.user, record_uuid=record_uuid)
-    return render(request, "records/record_detail.html", {"record": record, "decision": decision})
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
 def dependent_add(request: HttpRequest) -> HttpResponse:
     form = DependentForm(request.POST or None)

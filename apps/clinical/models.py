@@ -1,0 +1,54 @@
+"""Structured facts (allergies, conditions, medications, immunisations, observations),
+each pointing back to the document it came from."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class FactKind(models.TextChoices):
+    ALLERGY = "allergy", _("Allergies and intolerances")
+    CONDITION = "condition", _("Conditions")
+    MEDICATION = "medication", _("Medications")
+    IMMUNIZATION = "immunization", _("Vaccinations")
+    OBSERVATION = "observation", _("Results and measurements")
+
+
+class ClinicalFact(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    record = models.ForeignKey("records.Record", on_delete=models.PROTECT, related_name="facts")
+    # SET_NULL, not CASCADE: a fact whose document was deleted is kept and shown
+    # as "source deleted" (issue 6); deletion of the document removes its content.
+    source_document = models.ForeignKey(
+        "records.Document", on_delete=models.SET_NULL, null=True, blank=True, related_name="facts"
+    )
+    kind = models.CharField(max_length=20, choices=FactKind.choices, db_index=True)
+    code_system = models.CharField(max_length=200, blank=True, help_text="URI or OID of the code system")
+    code = models.CharField(max_length=100, blank=True)
+    display = models.CharField(max_length=500, help_text="The text as written in the source, never dropped")
+    status = models.CharField(max_length=50, blank=True)
+    effective_date = models.DateField(null=True, blank=True)
+    effective_end = models.DateField(null=True, blank=True)
+    value_decimal = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    value_text = models.CharField(max_length=500, blank=True)
+    unit = models.CharField(max_length=50, blank=True)
+    reference_low = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    reference_high = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    reference_text = models.CharField(max_length=200, blank=True)
+    interpretation = models.CharField(max_length=50, blank=True)
+    detail = models.CharField(max_length=500, blank=True, help_text="Reaction, severity, dosage, route...")
+    code_known = models.BooleanField(default=True, help_text="False when only the original text was available")
+
+    class Meta:
+        verbose_name = _("structured fact")
+        verbose_name_plural = _("structured facts")
+        indexes = [
+            models.Index(fields=["record", "kind", "-effective_date"]),
+            models.Index(fields=["record", "code"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.display}"

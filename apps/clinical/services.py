@@ -1,0 +1,55 @@
+"""Writes of structured facts. Called by the import pipeline inside its transaction."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from apps.clinical.models import ClinicalFact
+
+if TYPE_CHECKING:
+    from apps.clinical.parsing import ParsedDocument
+    from apps.records.models import Document
+
+
+_LIMIT = Decimal("1e14")  # what numeric(20, 6) holds
+
+
+def _fits(value: Decimal | None) -> Decimal | None:
+    return value if value is None or abs(value) < _LIMIT else None
+
+
+def facts_from_parsed(*, document: Document, parsed: ParsedDocument) -> list[ClinicalFact]:
+    """Store every fact the source brought, each pointing back to its document."""
+    facts = [
+        ClinicalFact(
+            record=document.record,
+            source_document=document,
+            kind=fact.kind,
+            code_system=fact.code_system[:200],
+            code=fact.code[:100],
+            display=(fact.display or fact.value_text or "?")[:500],
+            status=fact.status[:50],
+            effective_date=fact.effective_date,
+            effective_end=fact.effective_end,
+            value_decimal=_fits(fact.value_decimal),
+            value_text=(
+                fact.value_text
+                or (
+                    str(fact.value_decimal)
+                    if _fits(fact.value_decimal) is None and fact.value_decimal is not None
+                    else ""
+                )
+            )[:500],
+            unit=fact.unit[:50],
+            reference_low=_fits(fact.reference_low),
+            reference_high=_fits(fact.reference_high),
+            reference_text=fact.reference_text[:200],
+            interpretation=fact.interpretation[:50],
+            detail=fact.detail[:500],
+            code_known=fact.code_known,
+        )
+        for fact in parsed.facts
+    ]
+    document.facts.all().delete()  # a re-run replaces, never duplicates
+    return ClinicalFact.objects.bulk_create(facts, batch_size=500)

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.notifications import selectors, services
+from apps.notifications.models import Notification
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    text = serializers.CharField(source="get_event_display", read_only=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "event", "text", "record_uuid", "document_uuid", "params", "created_at", "read_at"]
+
+
+class NotificationListApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("unread", bool),
+            OpenApiParameter("before", str, description="id of the last item seen"),
+        ],
+        responses=NotificationSerializer(many=True),
+        summary="Your notifications, newest first",
+    )
+    def get(self, request):
+        items = selectors.notifications_for(
+            user=request.user,
+            before_uuid=request.query_params.get("before", ""),
+            unread_only=request.query_params.get("unread") in ("1", "true"),
+        )
+        return Response(NotificationSerializer(items, many=True).data)
+
+
+class NotificationReadApi(APIView):
+    @extend_schema(
+        request=inline_serializer(
+            "MarkRead", {"ids": serializers.ListField(child=serializers.UUIDField(), required=False)}
+        ),
+        responses=inline_serializer("MarkedRead", {"marked": serializers.IntegerField()}),
+        summary="Mark notifications read (all when no ids are given)",
+    )
+    def post(self, request):
+        ids = request.data.get("ids")
+        if ids is not None:
+            field = serializers.ListField(child=serializers.UUIDField())
+            ids = field.run_validation(ids)
+        return Response({"marked": services.notifications_mark_read(user=request.user, uuids=ids)})
+
+
+class UnreadCountApi(APIView):
+    @extend_schema(
+        responses=inline_serializer("UnreadCount", {"unread": serializers.IntegerField()}), summary="How many unread"
+    )
+    def get(self, request):
+        return Response({"unread": services.unread_count(user=request.user)})

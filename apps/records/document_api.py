@@ -1,0 +1,242 @@
+"""REST face of documents, facts and notifications: the same services as the pages."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.access.policy import Action
+from apps.clinical.models import ClinicalFact, FactKind
+from apps.records import documents, selectors
+from apps.records.document_views import TimelineFilterForm, _content_response
+from apps.records.models import Document, DocumentCategory
+from apps.records.timeline import documents_timeline
+
+
+class FactSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    source_document = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ClinicalFact
+        fields = [
+            "id",
+            "kind",
+            "code_system",
+            "code",
+            "display",
+            "code_known",
+            "status",
+            "effective_date",
+            "effective_end",
+            "value_decimal",
+            "value_text",
+            "unit",
+            "reference_low",
+            "reference_high",
+            "reference_text",
+            "interpretation",
+            "detail",
+            "source_document",
+        ]
+
+    def get_source_document(self, fact: ClinicalFact) -> str | None:
+        document = fact.source_document
+        return str(document.uuid) if document else None
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    record = serializers.UUIDField(source="record.uuid", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    rejection_reason = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "record",
+            "title",
+            "category",
+            "type_code",
+            "type_display",
+            "care_date",
+            "author_name",
+            "author_profession",
+            "organisation",
+            "source",
+            "status",
+            "status_label",
+            "rejection_code",
+            "rejection_reason",
+            "content_hash",
+            "size",
+            "mime_type",
+            "original_filename",
+            "masked",
+            "has_active_content",
+            "created_at",
+            "processed_at",
+        ]
+
+    def get_rejection_reason(self, document: Document) -> str:
+        return documents.rejection_message(document.rejection_code) if document.rejection_code else ""
+
+
+class DocumentDetailSerializer(DocumentSerializer):
+    facts = FactSerializer(many=True, read_only=True)
+
+    class Meta(DocumentSerializer.Meta):
+        fields = [*DocumentSerializer.Meta.fields, "facts"]
+
+
+class DocumentChangeSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300, required=False)
+    category = serializers.ChoiceField(choices=DocumentCategory.choices, required=False)
+    masked = serializers.BooleanField(required=False)
+
+
+def _record(request, record_uuid, action=Action.RECORD_VIEW):
+    try:
+        record, _decision = selectors.record_get_for(actor=request.user, record_uuid=record_uuid, action=action)
+    except selectors.RecordUnavailable as error:
+        raise NotFound(error.decision.reason) from None
+    return record
+
+
+def _document(request, document_uuid, action=Action.DOCUMENT_READ) -> Document:
+    try:
+        return documents.document_get_for(actor=request.user, document_uuid=document_uuid, action=action)
+    except selectors.RecordUnavailable as error:
+        raise NotFound(error.decision.reason) from None
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("q", str, description="Full-text search in titles and text"),
+    OpenApiParameter("category", str, enum=DocumentCategory.values),
+    OpenApiParameter("source", str),
+    OpenApiParameter("author", str),
+    OpenApiParameter("organisation", str),
+    OpenApiParameter("date_from", OpenApiTypes.DATE),
+    OpenApiParameter("date_to", OpenApiTypes.DATE),
+    OpenApiParameter("after", str, description="Cursor from the previous page's `next`"),
+]
+
+
+class RecordDocumentsApi(APIView):
+    parser_classes = [MultiPartParser, JSONParser]
+
+    @extend_schema(
+        parameters=FILTER_PARAMETERS,
+        responses=inline_serializer(
+            "DocumentPage", {"results": DocumentSerializer(many=True), "next": serializers.CharField()}
+        ),
+        summary="A record's documents, newest first (keyset paging)",
+    )
+    def get(self, request, record_uuid):
+        record = _record(request, record_uuid)
+        form = TimelineFilterForm(request.query_params)
+        if request.query_params and not form.is_valid():
+            raise ValidationError(form.errors)
+        page = documents_timeline(
+            actor=request.user, record=record, filters=form.filters(), cursor=request.query_params.get("after", "")
+        )
+        return Response({"results": DocumentSerializer(page.documents, many=True).data, "next": page.next_cursor})
+
+    @extend_schema(
+        request={"multipart/form-data": inline_serializer("Upload", {"file": serializers.FileField()})},
+        responses={201: DocumentSerializer, 200: DocumentSerializer},
+        summary="Upload a document (stored before the answer; imported in the background)",
+    )
+    def post(self, request, record_uuid):
+        record = _record(request, record_uuid, action=Action.DOCUMENT_UPLOAD)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError({"file": ["Send the document in a multipart field named 'file'."]})
+        try:
+            outcome = documents.document_upload(
+                actor=request.user, record=record, filename=upload.name, data=upload.read()
+            )
+        except documents.UploadRefused as refusal:
+            raise ValidationError({"file": [refusal.message], "code": refusal.code}) from None
+        data = DocumentSerializer(outcome.document).data
+        data["duplicate"] = outcome.duplicate
+        return Response(data, status=status.HTTP_200_OK if outcome.duplicate else status.HTTP_201_CREATED)
+
+
+class DocumentApi(APIView):
+    @extend_schema(responses=DocumentDetailSerializer, summary="One document: metadata, status, reason, facts")
+    def get(self, request, document_uuid):
+        return Response(DocumentDetailSerializer(_document(request, document_uuid)).data)
+
+    @extend_schema(request=DocumentChangeSerializer, responses=DocumentSerializer, summary="Rename, recategorise, mask")
+    def patch(self, request, document_uuid):
+        change = DocumentChangeSerializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        try:
+            document = None
+            if "title" in change.validated_data or "category" in change.validated_data:
+                document = documents.document_update(
+                    actor=request.user,
+                    document_uuid=document_uuid,
+                    title=change.validated_data.get("title"),
+                    category=change.validated_data.get("category"),
+                )
+            if "masked" in change.validated_data:
+                document = documents.document_set_masked(
+                    actor=request.user, document_uuid=document_uuid, masked=change.validated_data["masked"]
+                )
+        except selectors.RecordUnavailable as error:
+            raise NotFound(error.decision.reason) from None
+        except ValueError as error:
+            raise ValidationError({"detail": str(error)}) from None
+        return Response(DocumentSerializer(document or _document(request, document_uuid)).data)
+
+    @extend_schema(responses={204: None}, summary="Delete a document and its content")
+    def delete(self, request, document_uuid):
+        try:
+            documents.document_delete(actor=request.user, document_uuid=document_uuid)
+        except selectors.RecordUnavailable as error:
+            raise NotFound(error.decision.reason) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DocumentContentApi(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, summary="Download the content")
+    def get(self, request, document_uuid):
+        try:
+            document, data = documents.document_content(actor=request.user, document_uuid=document_uuid)
+        except selectors.RecordUnavailable as error:
+            raise NotFound(error.decision.reason) from None
+        response: HttpResponse = _content_response(
+            document,
+            data,
+            inline=False,
+            mime_type=document.mime_type or "application/octet-stream",
+            filename=document.original_filename,
+        )
+        return response
+
+
+class RecordFactsApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("kind", str, enum=FactKind.values)],
+        responses=FactSerializer(many=True),
+        summary="A record's structured facts, each with its source document",
+    )
+    def get(self, request, record_uuid):
+        record = _record(request, record_uuid, action=Action.PROFILE_READ)
+        facts = ClinicalFact.objects.filter(record=record).select_related("source_document")
+        kind = request.query_params.get("kind")
+        if kind:
+            if kind not in FactKind.values:
+                raise ValidationError({"kind": [f"One of: {', '.join(FactKind.values)}."]})
+            facts = facts.filter(kind=kind)
+        facts = facts.order_by("kind", "-effective_date", "id")[:2000]
+        return Response(FactSerializer(facts, many=True).data)

@@ -1,0 +1,229 @@
+"""Web pages for documents: timeline, upload, one document, its content, the person's actions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.access.policy import Action
+from apps.clinical.models import FactKind
+from apps.records import documents, selectors
+from apps.records.models import DocumentCategory, DocumentSource, DocumentStatus
+from apps.records.timeline import TimelineFilters, documents_timeline
+
+SAFE_INLINE = {"application/pdf", "image/jpeg", "image/png"}
+
+
+class TimelineFilterForm(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=200)
+    category = forms.ChoiceField(
+        label=gettext_lazy("Category"), required=False, choices=[("", gettext_lazy("All")), *DocumentCategory.choices]
+    )
+    source = forms.ChoiceField(
+        label=gettext_lazy("Source"), required=False, choices=[("", gettext_lazy("All")), *DocumentSource.choices]
+    )
+    author = forms.CharField(label=gettext_lazy("Author"), required=False, max_length=200)
+    organisation = forms.CharField(label=gettext_lazy("Organisation"), required=False, max_length=200)
+    date_from = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def filters(self) -> TimelineFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return TimelineFilters(
+            query=data.get("q", ""),
+            category=data.get("category", ""),
+            source=data.get("source", ""),
+            author=data.get("author", ""),
+            organisation=data.get("organisation", ""),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )
+
+
+class DocumentEditForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=300)
+    category = forms.ChoiceField(label=gettext_lazy("Category"), choices=DocumentCategory.choices)
+
+
+@login_required
+def timeline(request: HttpRequest, record_uuid) -> HttpResponse:
+    record, decision = selectors.record_get_for(actor=request.user, record_uuid=record_uuid)
+    form = TimelineFilterForm(request.GET or None)
+    page = documents_timeline(
+        actor=request.user, record=record, filters=form.filters(), cursor=request.GET.get("after", "")
+    )
+    groups: list[tuple[date, list]] = []
+    for document in page.documents:
+        month = document.sort_day.replace(day=1)
+        if not groups or groups[-1][0] != month:
+            groups.append((month, []))
+        groups[-1][1].append(document)
+    categories = [(value, label, page.category_counts.get(value, 0)) for value, label in DocumentCategory.choices]
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(
+        request,
+        "records/timeline.html",
+        {
+            "record": record,
+            "decision": decision,
+            "form": form,
+            "groups": groups,
+            "categories": [c for c in categories if c[2]],
+            "next_cursor": page.next_cursor,
+            "query_string": query.urlencode(),
+            "can_upload": True,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest, record_uuid) -> HttpResponse:
+    record, _decision = selectors.record_get_for(
+        actor=request.user, record_uuid=record_uuid, action=Action.DOCUMENT_UPLOAD
+    )
+    if request.method == "GET":
+        return render(request, "records/upload.html", {"record": record})
+    files = request.FILES.getlist("files")
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
+    if not files:
+        if wants_json:
+            return JsonResponse({"error": _("Choose at least one file.")}, status=400)
+        messages.error(request, _("Choose at least one file."))
+        return render(request, "records/upload.html", {"record": record}, status=400)
+    results = []
+    for upload_file in files:
+        try:
+            outcome = documents.document_upload(
+                actor=request.user, record=record, filename=upload_file.name, data=upload_file.read()
+            )
+        except documents.UploadRefused as refusal:
+            results.append({"name": upload_file.name, "ok": False, "message": refusal.message})
+        else:
+            message = (
+                _("You already have this document: it was not added twice.")
+                if outcome.duplicate
+                else _("Received. It is being processed; you will be told when it is ready.")
+            )
+            results.append(
+                {
+                    "name": outcome.document.original_filename,
+                    "ok": True,
+                    "duplicate": outcome.duplicate,
+                    "message": message,
+                    "document": str(outcome.document.uuid),
+                    "status": outcome.document.status,
+                }
+            )
+    if wants_json:
+        return JsonResponse({"results": results}, status=200 if all(r["ok"] for r in results) else 400)
+    status = 200 if all(r["ok"] for r in results) else 400
+    return render(request, "records/upload.html", {"record": record, "results": results}, status=status)
+
+
+@login_required
+def document_detail(request: HttpRequest, document_uuid) -> HttpResponse:
+    document = documents.document_get_for(actor=request.user, document_uuid=document_uuid)
+    facts_by_kind = []
+    facts = list(document.facts.order_by("kind", "-effective_date", "display"))
+    for kind, label in FactKind.choices:
+        rows = [fact for fact in facts if fact.kind == kind]
+        if rows:
+            facts_by_kind.append((label, rows))
+    return render(
+        request,
+        "records/document_detail.html",
+        {
+            "document": document,
+            "record": document.record,
+            "facts_by_kind": facts_by_kind,
+            "rejection": documents.rejection_message(document.rejection_code) if document.rejection_code else "",
+            "edit_form": DocumentEditForm(initial={"title": document.title, "category": document.category}),
+            "ready": document.status == DocumentStatus.READY,
+            "inline_ok": document.mime_type in SAFE_INLINE and not document.has_active_content,
+        },
+    )
+
+
+def _content_response(document, data: bytes, *, inline: bool, mime_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=mime_type)
+    disposition = "inline" if inline else "attachment"
+    ascii_name = filename.encode("ascii", "ignore").decode() or "document"
+    response["Content-Disposition"] = f'{disposition}; filename="{ascii_name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    # Shown inline, a file runs no script and reaches nothing of ours.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def document_content(request: HttpRequest, document_uuid) -> HttpResponse:
+    document, data = documents.document_content(actor=request.user, document_uuid=document_uuid)
+    inline = request.GET.get("inline") == "1" and document.mime_type in SAFE_INLINE and not document.has_active_content
+    return _content_response(
+        document,
+        data,
+        inline=inline,
+        mime_type=document.mime_type or "application/octet-stream",
+        filename=document.original_filename,
+    )
+
+
+@login_required
+def document_preview(request: HttpRequest, document_uuid) -> HttpResponse:
+    document, data = documents.document_content(actor=request.user, document_uuid=document_uuid, preview=True)
+    return _content_response(document, data, inline=True, mime_type="image/png", filename="preview.png")
+
+
+@login_required
+@require_POST
+def document_edit(request: HttpRequest, document_uuid) -> HttpResponse:
+    form = DocumentEditForm(request.POST)
+    if form.is_valid():
+        documents.document_update(
+            actor=request.user,
+            document_uuid=document_uuid,
+            title=form.cleaned_data["title"],
+            category=form.cleaned_data["category"],
+        )
+        messages.success(request, _("The document was changed."))
+    else:
+        messages.error(request, _("The change was not saved: check the title and the category."))
+    return redirect("document_detail", document_uuid=document_uuid)
+
+
+@login_required
+@require_POST
+def document_mask(request: HttpRequest, document_uuid) -> HttpResponse:
+    masked = request.POST.get("masked") == "1"
+    documents.document_set_masked(actor=request.user, document_uuid=document_uuid, masked=masked)
+    messages.success(
+        request,
+        _("This document is now hidden from professionals.")
+        if masked
+        else _("Professionals can see this document again."),
+    )
+    return redirect("document_detail", document_uuid=document_uuid)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_delete(request: HttpRequest, document_uuid) -> HttpResponse:
+    if request.method == "POST":
+        record_uuid = documents.document_delete(actor=request.user, document_uuid=document_uuid)
+        messages.success(request, _("The document was deleted."))
+        return redirect("record_detail", record_uuid=record_uuid)
+    document = documents.document_get_for(actor=request.user, document_uuid=document_uuid)
+    return render(request, "records/document_delete.html", {"document": document, "record": document.record})

@@ -1,0 +1,418 @@
+"""Documents: upload, the import pipeline, and the person's actions on a document.
+
+Every step goes through the access policy and is journaled. The upload is
+stored (encrypted) before the response returns; a Celery task then imports it.
+Rule 4: an outage of the broker or the worker delays processing, never loses
+an upload (resume_stalled_documents picks them up again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.access.policy import Action, Decision, Resource, authorize
+from apps.records import crypto, inspection
+from apps.records.doctypes import category_for
+from apps.records.models import Document, DocumentCategory, DocumentSource, DocumentStatus, Record
+from apps.records.selectors import RecordUnavailable
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.clinical.parsing import ParsedDocument, PatientIdentity
+
+logger = logging.getLogger(__name__)
+
+# Why a document was refused, in words the person understands.
+REJECTION_MESSAGES = {
+    "empty": _("The file is empty."),
+    "too_large": _("The file is too large. The limit is %(limit)s MB."),
+    "unsupported_type": _(
+        "This kind of file cannot be added. Send a PDF, a photo (JPEG or PNG), or a health document "
+        "in CDA or FHIR format."
+    ),
+    "svg": _("SVG images are refused because they can contain programs. Send a PDF, JPEG or PNG instead."),
+    "corrupt_pdf": _("This PDF is damaged and cannot be read. Try to save or export it again."),
+    "encrypted_pdf": _("This PDF is protected by a password. Remove the password, then send it again."),
+    "corrupt_image": _("This image is damaged and cannot be read."),
+    "image_bomb": _("This image is far too large to be shown safely. Send a smaller photo."),
+    "xml_entities": _("This XML file contains declarations that could be used to attack the service. It was refused."),
+    "malformed_xml": _("This XML file is damaged and cannot be read."),
+    "not_cda": _("This XML file is not a health document in CDA format."),
+    "malformed_json": _("This JSON file is damaged and cannot be read."),
+    "not_fhir": _("This JSON file is not a health document in FHIR format."),
+    "invalid_fhir": _("This FHIR file does not follow the FHIR R4 standard and cannot be read."),
+    "several_patients": _("This file holds data about several people. Send one file per person."),
+    "other_patient": _("This document is about another person than the owner of this record. It was not added."),
+    "infected": _("A virus was found in this file. It was deleted."),
+    "processing_failed": _("The document could not be processed. Try again later, or contact support."),
+}
+
+
+def rejection_message(code: str) -> str:
+    message = REJECTION_MESSAGES.get(code, REJECTION_MESSAGES["processing_failed"])
+    return str(message) % {"limit": settings.UPLOAD_MAX_BYTES // (1024 * 1024)} if code == "too_large" else str(message)
+
+
+class UploadRefused(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+    @property
+    def message(self) -> str:
+        return rejection_message(self.code)
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    document: Document
+    duplicate: bool
+
+
+def _require(*, actor: User, record: Record, action: str, resource: Resource | None = None) -> Decision:
+    decision = authorize(actor=actor, record=record, action=action, resource=resource)
+    if not decision.allowed:
+        raise RecordUnavailable(decision)
+    return decision
+
+
+def _source_for(actor: User, record: Record, decision: Decision) -> str:
+    if actor.is_support_agent:
+        return DocumentSource.SUPPORT_AGENT
+    if actor.is_professional:
+        return DocumentSource.PROFESSIONAL_SOFTWARE
+    if decision.basis == "delegation":
+        return DocumentSource.CAREGIVER
+    return DocumentSource.PATIENT
+
+
+def _blob_name(document: Document) -> str:
+    return f"documents/{document.record.uuid}/{document.uuid}"
+
+
+def _fsync(name: str) -> None:
+    # Rule 4: on local disk, the bytes are on the platter before we answer.
+    if isinstance(default_storage, FileSystemStorage):
+        with open(default_storage.path(name), "rb") as handle:
+            os.fsync(handle.fileno())
+
+
+def document_upload(
+    *, actor: User, record: Record, filename: str, data: bytes, source: str | None = None
+) -> UploadOutcome:
+    """Check, encrypt and store an upload, then queue its import. The one door for every uploader."""
+    safe_name = inspection.sanitize_filename(filename)
+    decision = _require(
+        actor=actor, record=record, action=Action.DOCUMENT_UPLOAD, resource=Resource("document", None, safe_name)
+    )
+    try:
+        found = inspection.inspect_content(data=data, declared_name=safe_name, max_bytes=settings.UPLOAD_MAX_BYTES)
+    except inspection.Rejected as refusal:
+        raise UploadRefused(refusal.code) from None
+    content_hash = hashlib.sha256(data).hexdigest()
+    with transaction.atomic():
+        existing = Document.objects.select_for_update().filter(record=record, content_hash=content_hash).first()
+        if existing is not None and existing.status != DocumentStatus.REJECTED:
+            return UploadOutcome(document=existing, duplicate=True)
+        if existing is not None:
+            existing.delete()  # a refused earlier attempt holds no content; try afresh
+        document = Document(
+            record=record,
+            title=_title_from_filename(safe_name),
+            source=source or _source_for(actor, record, decision),
+            uploaded_by=actor if getattr(actor, "pk", None) else None,
+            content_hash=content_hash,
+            size=len(data),
+            mime_type=found.mime_type,
+            kind=found.kind,
+            has_active_content=found.has_active_content,
+            original_filename=safe_name,
+        )
+        document.blob_name = _blob_name(document)
+        stored = crypto.store_encrypted(
+            storage=default_storage, name=document.blob_name, plaintext=data, associated_id=str(document.uuid)
+        )
+        try:
+            document.blob_name = stored
+            _fsync(stored)
+            document.save()
+            transaction.on_commit(lambda: document_enqueue(document_id=document.pk))
+        except BaseException:
+            default_storage.delete(stored)
+            raise
+    return UploadOutcome(document=document, duplicate=False)
+
+
+def _title_from_filename(name: str) -> str:
+    stem = os.path.splitext(name)[0].replace("_", " ").replace("-", " ").strip()
+    return stem[:300] or str(_("Document"))
+
+
+def document_enqueue(*, document_id: int) -> None:
+    from apps.records.tasks import process_document
+
+    try:
+        process_document.delay(document_id)
+    except Exception:  # broker unreachable: resume_stalled_documents will queue it again
+        logger.warning("document %s left waiting: broker unavailable", document_id, exc_info=True)
+
+
+def documents_stalled(*, older_than: timedelta = timedelta(minutes=5)) -> list[int]:
+    limit = timezone.now() - older_than
+    return list(
+        Document.objects.filter(
+            status__in=[DocumentStatus.RECEIVED, DocumentStatus.PROCESSING], created_at__lt=limit
+        ).values_list("pk", flat=True)[:500]
+    )
+
+
+# --- The import pipeline ------------------------------------------------------------
+
+
+class TransientFailure(Exception):
+    """Worth retrying later (a scanner or storage briefly unavailable)."""
+
+
+def _claim(document_id: int) -> Document | None:
+    with transaction.atomic():
+        document = Document.objects.select_for_update().select_related("record").filter(pk=document_id).first()
+        if document is None or document.status not in (DocumentStatus.RECEIVED, DocumentStatus.PROCESSING):
+            return None  # already done: a duplicate delivery changes nothing
+        document.status = DocumentStatus.PROCESSING
+        document.attempts += 1
+        document.save(update_fields=["status", "attempts"])
+    return document
+
+
+def document_process(*, document_id: int) -> str:
+    """Import one stored upload: check, scan, read, extract structure, preview. Returns the final status."""
+    document = _claim(document_id)
+    if document is None:
+        return "skipped"
+    data = crypto.read_decrypted(storage=default_storage, name=document.blob_name, associated_id=str(document.uuid))
+    try:
+        found = inspection.inspect_content(
+            data=data, declared_name=document.original_filename, max_bytes=settings.UPLOAD_MAX_BYTES
+        )
+        _scan(data)
+        parsed = _parse(data, found.kind)
+        if parsed is not None and not identity_matches(parsed.patient, document.record):
+            raise UploadRefused("other_patient")
+    except (inspection.Rejected, UploadRefused) as refusal:
+        document_reject(document_id=document.pk, code=refusal.code)
+        return DocumentStatus.REJECTED
+    preview_name = _store_preview(document, data, found.kind, parsed)
+    try:
+        _complete(document, found, parsed, data, preview_name)
+    except BaseException:
+        if preview_name:
+            default_storage.delete(preview_name)
+        raise
+    return DocumentStatus.READY
+
+
+def _scan(data: bytes) -> None:
+    if not settings.CLAMAV_ADDRESS:
+        return
+    try:
+        virus = inspection.clamav_scan(data=data, address=settings.CLAMAV_ADDRESS)
+    except inspection.ScanUnavailable as error:
+        raise TransientFailure("virus scanner unavailable") from error
+    if virus:
+        logger.warning("infected upload refused: %s", virus)
+        raise UploadRefused("infected")
+
+
+def _parse(data: bytes, kind: str) -> ParsedDocument | None:
+    if kind not in ("cda", "fhir"):
+        return None
+    from apps.clinical.parsers import parse_structured
+    from apps.clinical.parsing import ParseError
+
+    try:
+        return parse_structured(data, kind)
+    except ParseError as error:
+        raise UploadRefused(error.code) from None
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold().replace("-", " ").strip()
+
+
+def identity_matches(patient: PatientIdentity, record: Record) -> bool:
+    """Is this document about the record's person? Refuse when the identity contradicts.
+
+    The INS is the national identifier: equal INS match even when traits are
+    written differently between systems; different INS never match. Without
+    an INS on both sides, family name, first given name and birth date must agree.
+    A source that names nobody (a lone measurement) contradicts nothing.
+    """
+    if patient.ins and record.ins:
+        return patient.ins == record.ins
+    if not (patient.family_name or patient.birth_date):
+        return True
+    if patient.birth_date and patient.birth_date != record.birth_date:
+        return False
+    if patient.family_name and _fold(patient.family_name) != _fold(record.family_name):
+        return False
+    first_given = _fold(patient.given_names).split(" ")[0] if patient.given_names else ""
+    return not first_given or first_given == _fold(record.given_names).split(" ")[0]
+
+
+def _store_preview(document: Document, data: bytes, kind: str, parsed: ParsedDocument | None) -> str:
+    source, source_kind = data, kind
+    if parsed is not None and parsed.embedded_pdf:
+        source, source_kind = parsed.embedded_pdf, "pdf"
+    png = inspection.render_preview(data=source, kind=source_kind)
+    if png is None:
+        return ""
+    return crypto.store_encrypted(
+        storage=default_storage,
+        name=f"{document.blob_name}.preview",
+        plaintext=png,
+        associated_id=f"{document.uuid}:preview",
+    )
+
+
+def _complete(document: Document, found, parsed: ParsedDocument | None, data: bytes, preview_name: str) -> None:
+    from apps.clinical.services import facts_from_parsed
+
+    text = ""
+    if found.kind == "pdf":
+        text = inspection.extract_pdf_text(data=data)
+    elif parsed is not None:
+        text = parsed.text
+        if parsed.embedded_pdf:
+            text = f"{text}\n{inspection.extract_pdf_text(data=parsed.embedded_pdf)}".strip()
+    with transaction.atomic():
+        current = Document.objects.select_for_update().get(pk=document.pk)
+        if current.status != DocumentStatus.PROCESSING:
+            raise TransientFailure("document changed while processing")
+        if parsed is not None:
+            current.title = (parsed.title or current.title)[:300]
+            current.type_code = parsed.type_code[:40]
+            current.type_display = parsed.type_display[:300]
+            current.category = category_for(parsed.type_code) if parsed.type_code else DocumentCategory.OTHER
+            current.care_date = parsed.care_date
+            current.author_name = parsed.author_name[:200]
+            current.author_profession = parsed.author_profession[:200]
+            current.organisation = parsed.organisation[:300]
+            facts_from_parsed(document=current, parsed=parsed)
+        current.extracted_text = text[:200_000]
+        current.preview_blob_name = preview_name
+        current.status = DocumentStatus.READY
+        current.processed_at = timezone.now()
+        current.save()
+        _notify_followers(current, "document_ready")
+
+
+def document_reject(*, document_id: int, code: str) -> None:
+    """Refuse a document: its content is deleted, its facts never written; the person is told why."""
+    with transaction.atomic():
+        document = Document.objects.select_for_update().select_related("record").get(pk=document_id)
+        blobs = [name for name in (document.blob_name, document.preview_blob_name) if name]
+        document.status = DocumentStatus.REJECTED
+        document.rejection_code = code
+        document.blob_name = ""
+        document.preview_blob_name = ""
+        document.processed_at = timezone.now()
+        document.save()
+        document.facts.all().delete()
+        _notify_followers(document, "import_failed", {"reason": code})
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in blobs])
+
+
+def _notify_followers(document: Document, event: str, params: dict | None = None) -> None:
+    from apps.notifications.services import notify, push_document_status
+    from apps.records.selectors import record_followers
+
+    record_uuid, document_uuid, status = document.record.uuid, document.uuid, document.status
+    transaction.on_commit(
+        lambda: push_document_status(record_uuid=record_uuid, document_uuid=document_uuid, status=status)
+    )
+
+    for user in record_followers(record=document.record):
+        notify(
+            recipient=user,
+            event=event,
+            dedup_key=f"{event}:{document.uuid}",
+            record_uuid=document.record.uuid,
+            document_uuid=document.uuid,
+            params=params,
+        )
+
+
+# --- The person's actions on a document -----------------------------------------------
+
+
+def _resource(document: Document) -> Resource:
+    return Resource("document", document.uuid, document.title)
+
+
+def document_get_for(*, actor: User, document_uuid, action: str = Action.DOCUMENT_READ) -> Document:
+    """Fetch and check in one step: missing and forbidden both raise RecordUnavailable (404)."""
+    from apps.access.policy import journal_missing_record
+
+    document = Document.objects.select_related("record").filter(uuid=document_uuid).first()
+    if document is None:
+        raise RecordUnavailable(journal_missing_record(actor=actor, record_uuid=None, action=action))
+    _require(actor=actor, record=document.record, action=action, resource=_resource(document))
+    return document
+
+
+def document_content(*, actor: User, document_uuid, preview: bool = False) -> tuple[Document, bytes]:
+    """Decrypt a document (or its preview) for someone the policy lets read it; journaled."""
+    document = document_get_for(actor=actor, document_uuid=document_uuid, action=Action.DOCUMENT_READ)
+    name = document.preview_blob_name if preview else document.blob_name
+    if not name:
+        raise RecordUnavailable(Decision(allowed=False, basis="none", reason_code="no_such_record"))
+    associated = f"{document.uuid}:preview" if preview else str(document.uuid)
+    return document, crypto.read_decrypted(storage=default_storage, name=name, associated_id=associated)
+
+
+@transaction.atomic
+def document_update(*, actor: User, document_uuid, title: str | None = None, category: str | None = None) -> Document:
+    document = document_get_for(actor=actor, document_uuid=document_uuid, action=Action.DOCUMENT_EDIT)
+    if title is not None:
+        cleaned = " ".join(title.split())[:300]
+        if not cleaned:
+            raise ValueError(str(_("A document needs a title.")))
+        document.title = cleaned
+    if category is not None:
+        if category not in DocumentCategory.values:
+            raise ValueError(str(_("Unknown category.")))
+        document.category = category
+    document.save(update_fields=["title", "category"])
+    return document
+
+
+@transaction.atomic
+def document_set_masked(*, actor: User, document_uuid, masked: bool) -> Document:
+    document = document_get_for(actor=actor, document_uuid=document_uuid, action=Action.DOCUMENT_EDIT)
+    document.masked = masked
+    document.save(update_fields=["masked"])
+    return document
+
+
+def document_delete(*, actor: User, document_uuid) -> UUID:
+    """Delete a document and its content. Its facts stay, marked "source deleted"; the journal keeps its entries."""
+    document = document_get_for(actor=actor, document_uuid=document_uuid, action=Action.DOCUMENT_DELETE)
+    blobs = [name for name in (document.blob_name, document.preview_blob_name) if name]
+    with transaction.atomic():
+        Document.objects.filter(pk=document.pk).delete()
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in blobs])
+    return document.record.uuid
