@@ -16,7 +16,10 @@ _LIMIT = Decimal("1e14")  # what numeric(20, 6) holds
 
 
 def _fits(value: Decimal | None) -> Decimal | None:
-    return value if value is None or abs(value) < _LIMIT else None
+    """Rounded to the column's 6 decimals; None (kept as text) when too large to store."""
+    if value is None or not value.is_finite() or abs(value) >= _LIMIT:
+        return None
+    return value.quantize(Decimal("0.000001"))
 
 
 def facts_from_parsed(*, document: Document, parsed: ParsedDocument) -> list[ClinicalFact]:
