@@ -19,7 +19,7 @@ class Owner:
     def grant(
         self, actor: User, record: Record, action: str, resource: Resource | None, memo: dict[str, Any]
     ) -> Decision | None:
-        if record.owner_id is not None and record.owner_id == actor.pk:
+        if actor.pk is not None and record.owner_id == actor.pk:
             return Decision(allowed=True, basis=Basis.OWNER, reason_code="owner", purpose="self")
         return None
 
@@ -35,6 +35,8 @@ class ParentOfDependent:
     ) -> Decision | None:
         from apps.records.models import Guardianship
 
+        if actor.pk is None:  # not a person (e.g. the import service)
+            return None
         if "guarded_record_ids" not in memo:
             memo["guarded_record_ids"] = set(
                 Guardianship.objects.active().filter(guardian=actor).values_list("record_id", flat=True)

@@ -97,3 +97,15 @@ def test_denial_reason_is_translated(dr_martin, alice_record):
         french = decision.reason
     assert "permission" in english
     assert english != french
+
+
+@pytest.mark.parametrize("action", Action.values)
+def test_import_service_may_only_add_documents(alice_record, action):
+    from apps.access.actors import ImportService
+
+    unowned = RecordFactory()
+    for record in (alice_record, unowned):
+        decision = decide(actor=ImportService(operator="olga"), record=record, action=action)
+        expected = action in (Action.DOCUMENT_UPLOAD, Action.RECORD_CREATE)
+        assert decision.allowed is expected
+        assert decision.basis == (Basis.IMPORT if expected else Basis.NONE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -49,8 +50,34 @@ def _totp(user: User) -> None:
     )
 
 
+# Alice's documents, from the published samples in shared/corpus.
+DEMO_DOCUMENTS = [
+    "fr-cda/BIO-CR-BIO_2024.01_TSH_1.xml",
+    "fr-cda/LDL-EES_2022.01.xml",
+    "fr-cda/VAC_2023.01.xml",
+    "fr-cda/IMG_CR_IMG_2024.01_CDA-R2-Niveau-1.xml",
+    "fr-cda/DOC_NON_STRUCTURE_CDA-R2-N1.xml",
+    "fr-fhir/Bundle-bundle-example.json",
+    "fr-fhir/Observation-ExampleMesFrObservationBP001.json",
+    "pdf/hl7-ud-sample.pdf",
+]
+
+
 class Command(BaseCommand):
     help = "Create or restore the demo accounts (password: healthspace-demo). Refused when DEBUG is off unless --force."
+
+    def _documents(self, record: Record) -> None:
+        from apps.records.importing import import_file, import_service
+
+        corpus = Path(settings.CORPUS_DIR)
+        if not corpus.is_dir():
+            self.stderr.write(f"Corpus not found at {corpus}: the demo record has no documents.")
+            return
+        actor = import_service("seed_demo")
+        for name in DEMO_DOCUMENTS:
+            report = import_file(corpus / name, actor=actor, record=record)
+            if report.outcome == "refused":
+                self.stderr.write(f"  {name}: {report.reason}")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--force", action="store_true", help="Seed even when DEBUG is off (never in production).")
@@ -64,11 +91,13 @@ class Command(BaseCommand):
             )
         alice = _user("alice@example.org", display_name="Alice Martin", role=Role.PATIENT)
         if not Record.objects.filter(owner=alice).exists():
+            # Alice carries the test INS of the French corpus patient, so the
+            # published CI-SIS documents about that patient are hers in the demo.
             record_create_own(
                 user=alice,
                 family_name="Martin",
                 given_names="Alice",
-                birth_date=date(1979, 3, 12),
+                birth_date=date(1979, 3, 28),
                 sex="F",
                 ins="279035121518989",
                 ins_system=InsSystem.NIR_TEST,
@@ -100,6 +129,7 @@ class Command(BaseCommand):
         sam = _user("sam@example.org", display_name="Sam Leroy", role=Role.SUPPORT_AGENT, support_structure=structure)
         _totp(sam)
 
+        self._documents(alice.own_record)
         self.stdout.write(self.style.SUCCESS("Demo population ready (password: healthspace-demo)."))
         for email in ("alice@example.org", "bob@example.org", "dr.martin@example.org", "sam@example.org"):
             self.stdout.write(f"  {email}")
