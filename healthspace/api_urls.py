@@ -1,7 +1,7 @@
 from django.urls import path
 
 from apps.accounts.api import MeApi, TokenApi
-from apps.notifications.api import NotificationListApi, NotificationReadApi, UnreadCountApi
+from apps.notifications.api import NotificationListApi, NotificationReadApi, PreferencesApi, UnreadCountApi
 from apps.records.api import RecordDetailApi, RecordListApi
 from apps.records.document_api import DocumentApi, DocumentContentApi, RecordDocumentsApi, RecordFactsApi
 
@@ -16,5 +16,6 @@ urlpatterns = [
     path("documents/<uuid:document_uuid>/content/", DocumentContentApi.as_view(), name="api_document_content"),
     path("notifications/", NotificationListApi.as_view(), name="api_notifications"),
     path("notifications/read/", NotificationReadApi.as_view(), name="api_notifications_read"),
+    path("notifications/preferences/", PreferencesApi.as_view(), name="api_notification_preferences"),
     path("notifications/unread-count/", UnreadCountApi.as_view(), name="api_notifications_unread"),
 ]

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.notifications import selectors, services
-from apps.notifications.models import Notification
+from apps.notifications.models import EmailMode, Notification, NotificationEvent
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -58,3 +58,25 @@ class UnreadCountApi(APIView):
     )
     def get(self, request):
         return Response({"unread": services.unread_count(user=request.user)})
+
+
+class PreferenceSerializer(serializers.Serializer):
+    event = serializers.ChoiceField(choices=NotificationEvent.choices)
+    in_app = serializers.BooleanField()
+    email = serializers.ChoiceField(choices=EmailMode.choices)
+
+
+class PreferencesApi(APIView):
+    @extend_schema(responses=PreferenceSerializer(many=True), summary="What you are told, and how")
+    def get(self, request):
+        return Response(PreferenceSerializer(services.preferences_for(user=request.user), many=True).data)
+
+    @extend_schema(
+        request=PreferenceSerializer(many=True), responses=PreferenceSerializer(many=True), summary="Change them"
+    )
+    def put(self, request):
+        data = PreferenceSerializer(data=request.data, many=True)
+        data.is_valid(raise_exception=True)
+        for item in data.validated_data:
+            services.preference_set(user=request.user, **item)
+        return Response(PreferenceSerializer(services.preferences_for(user=request.user), many=True).data)

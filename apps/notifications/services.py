@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from apps.notifications.models import (
     EmailMode,
     Notification,
+    NotificationEvent,
     NotificationPreference,
     OutboxMessage,
     OutboxStatus,
@@ -251,3 +252,21 @@ def daily_digest_send(*, user: User) -> int:
             )
         pending.update(digested_at=timezone.now())
     return count
+
+
+def preferences_for(*, user: User) -> list[NotificationPreference]:
+    """One preference per event, defaults filled in for events never changed."""
+    stored = {pref.event: pref for pref in NotificationPreference.objects.filter(user=user)}
+    return [stored.get(event) or NotificationPreference(user=user, event=event) for event in NotificationEvent.values]
+
+
+@transaction.atomic
+def preference_set(*, user: User, event: str, in_app: bool, email: str) -> NotificationPreference:
+    if event not in NotificationEvent.values:
+        raise ValueError(f"unknown event {event!r}")
+    if email not in EmailMode.values:
+        raise ValueError(f"unknown e-mail mode {email!r}")
+    pref, _created = NotificationPreference.objects.update_or_create(
+        user=user, event=event, defaults={"in_app": in_app, "email": email}
+    )
+    return pref

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.notifications import selectors, services
-from apps.notifications.models import NotificationEvent
+from apps.notifications.models import EmailMode, NotificationEvent
 
 
 @login_required
@@ -27,3 +31,34 @@ def mark_read(request: HttpRequest) -> HttpResponse:
     uuids = request.POST.getlist("notification") or None
     services.notifications_mark_read(user=request.user, uuids=uuids)
     return redirect("notification_centre")
+
+
+class PreferenceForm(forms.Form):
+    in_app = forms.BooleanField(label=gettext_lazy("Show in my notification centre"), required=False)
+    email = forms.ChoiceField(label=gettext_lazy("Send me an e-mail"), choices=EmailMode.choices)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    current = services.preferences_for(user=request.user)
+    forms_by_event = [
+        (
+            pref.event,
+            pref.get_event_display(),
+            PreferenceForm(
+                request.POST or None, prefix=pref.event, initial={"in_app": pref.in_app, "email": pref.email}
+            ),
+        )
+        for pref in current
+    ]
+    if request.method == "POST":
+        if all(form.is_valid() for _event, _label, form in forms_by_event):
+            for event, _label, form in forms_by_event:
+                services.preference_set(
+                    user=request.user, event=event, in_app=form.cleaned_data["in_app"], email=form.cleaned_data["email"]
+                )
+            messages.success(request, _("Your choices are saved."))
+            return redirect("notification_preferences")
+        messages.error(request, _("Your choices were not saved: check the form."))
+    return render(request, "notifications/preferences.html", {"forms": forms_by_event})
