@@ -245,6 +245,7 @@ UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 # several MB included, off the disk: a temporary file is plaintext health data,
 # so in production FILE_UPLOAD_TEMP_DIR belongs on an encrypted or tmpfs volume.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR", "") or None
 # Request bodies other than uploaded files (a FHIR Bundle or CDA posted as the
 # body of an API call): Django's 2.5 MB default would refuse a Synthea bundle,
 # so a posted document gets the same limit as an uploaded file.
