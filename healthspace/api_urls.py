@@ -1,6 +1,8 @@
 from django.urls import path
 
+from apps.access.history_api import AccessHistoryApi
 from apps.accounts.api import MeApi, TokenApi
+from apps.consents.api import DirectivesApi
 from apps.notifications.api import NotificationListApi, NotificationReadApi, PreferencesApi, UnreadCountApi
 from apps.records.api import RecordDetailApi, RecordListApi
 from apps.records.document_api import DocumentApi, DocumentContentApi, RecordDocumentsApi, RecordFactsApi
@@ -12,6 +14,8 @@ urlpatterns = [
     path("records/<uuid:record_uuid>/", RecordDetailApi.as_view(), name="api_record_detail"),
     path("records/<uuid:record_uuid>/documents/", RecordDocumentsApi.as_view(), name="api_record_documents"),
     path("records/<uuid:record_uuid>/facts/", RecordFactsApi.as_view(), name="api_record_facts"),
+    path("records/<uuid:record_uuid>/directives/", DirectivesApi.as_view(), name="api_record_directives"),
+    path("records/<uuid:record_uuid>/access-history/", AccessHistoryApi.as_view(), name="api_access_history"),
     path("documents/<uuid:document_uuid>/", DocumentApi.as_view(), name="api_document"),
     path("documents/<uuid:document_uuid>/content/", DocumentContentApi.as_view(), name="api_document_content"),
     path("notifications/", NotificationListApi.as_view(), name="api_notifications"),

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "apps.access",
     "apps.records",
     "apps.clinical",
+    "apps.consents",
     "apps.notifications",
 ]
 
@@ -145,6 +146,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A broker outage must not slow every upload down: give up publishing fast; the
+# outbox flush and the stalled-documents job hand the work over again later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# Tasks are acknowledged late and idempotent: if the broker connection drops, stop
+# them so they run again cleanly rather than finish unacknowledged.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULE = {
     "flush-outbox": {"task": "apps.notifications.tasks.flush_outbox", "schedule": 60.0},
     "resume-documents": {"task": "apps.records.tasks.resume_stalled_documents", "schedule": 120.0},
@@ -207,6 +214,14 @@ ACCESS_POLICY_BASES = [
     "apps.access.bases.Owner",
     "apps.access.bases.ParentOfDependent",
     "apps.access.bases.OperatorImport",
+    "apps.access.professional.CareRelationshipBasis",
+    "apps.access.professional.DesignatedDoctorBasis",
+    "apps.access.professional.AccessCodeBasis",
+    "apps.access.professional.BreakGlassBasis",
+]
+# Checked after a basis grants: the person's choices that override it.
+ACCESS_POLICY_RESTRICTIONS = [
+    "apps.access.professional.PersonsRestrictions",
 ]
 
 # --- Internationalisation ------------------------------------------------------
@@ -235,6 +250,27 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
+
+# --- Object storage -----------------------------------------------------------------
+# With S3_BUCKET set, uploaded documents (already encrypted, apps/records/crypto.py)
+# go to S3-compatible object storage instead of MEDIA_ROOT. Private objects, never
+# overwritten, reached only through signed URLs.
+S3_BUCKET = env_str("S3_BUCKET", "")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_url("S3_ENDPOINT_URL", ("http", "https")),
+            "region_name": env_str("S3_REGION", "us-east-1"),
+            "access_key": env_str("S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY", "") or None,
+            "location": env_str("S3_PREFIX", "").strip("/"),
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
 
 # --- Upload checks (apps/records/inspection.py) -----------------------------------
 # The largest document accepted, in bytes; above it an upload is refused ("too_large").

@@ -14,9 +14,13 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("account/", include("apps.accounts.urls")),
     path("notifications/", include("apps.notifications.urls")),
+    path("pro/", include("apps.access.urls")),
+    path("", include("apps.consents.privacy_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("healthspace.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_docs"),
+    path("", include("apps.consents.urls")),
+    path("", include("apps.access.history_urls")),
     path("", include("apps.records.urls")),
 ]

@@ -129,3 +129,83 @@ class JournalHead(models.Model):
 
     def __str__(self) -> str:
         return f"journal tip #{self.seq}"
+
+
+class ActiveQuerySet(models.QuerySet):
+    def active(self, at=None):
+        at = at or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=at)
+        )
+
+
+class CareRelationship(models.Model):
+    """A professional attests that they take care of the person (found by exact identity)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    professional = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="care_relationships")
+    record = models.ForeignKey("records.Record", on_delete=models.PROTECT, related_name="care_relationships")
+    attested_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ActiveQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["professional", "record"], condition=models.Q(revoked_at__isnull=True), name="one_active_care"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.professional_id} cares for {self.record_id}"
+
+
+class AccessCode(models.Model):
+    """A short code the person gives a professional for one consultation. Only its hash is kept."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    record = models.ForeignKey("records.Record", on_delete=models.PROTECT, related_name="access_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=4, help_text="The last characters, so the person recognises it")
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ActiveQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"code …{self.hint}"
+
+
+class AccessCodeUse(models.Model):
+    """A professional who entered a valid code may read until the code expires."""
+
+    code = models.ForeignKey(AccessCode, on_delete=models.PROTECT, related_name="uses")
+    professional = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    used_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["code", "professional"], name="one_use_per_professional")]
+
+    def __str__(self) -> str:
+        return f"{self.professional_id} used {self.code_id}"
+
+
+class EmergencyAccess(models.Model):
+    """Break-glass: a professional declares an emergency, with a written justification."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    professional = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    record = models.ForeignKey("records.Record", on_delete=models.PROTECT, related_name="emergency_accesses")
+    justification = models.TextField()
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ActiveQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"emergency {self.professional_id} → {self.record_id}"

@@ -65,6 +65,7 @@ class Basis(models.TextChoices):
     PARENT = "parent", _("parent of a child")
     DELEGATION = "delegation", _("caregiver by delegation")
     CARE_RELATIONSHIP = "care_relationship", _("professional caring for the person")
+    DESIGNATED_DOCTOR = "designated_doctor", _("designated doctor")
     ACCESS_CODE = "access_code", _("access code given by the person")
     BREAK_GLASS = "break_glass", _("emergency access")
     MANDATE = "mandate", _("support mandate")
@@ -79,6 +80,8 @@ class Resource:
     type: str
     uuid: UUID | None = None
     label: str = ""
+    category: str = ""  # a document's category, for the profession matrix
+    masked: bool = False  # a document hidden from professionals
 
 
 REASONS: dict[str, Any] = {
@@ -94,6 +97,17 @@ REASONS: dict[str, Any] = {
     "not_allowed": _("Only the person, and the people they allowed, can reach this record."),
     "no_such_record": _("There is no record here, or you may not see it."),
     "import": _("The service's operators added this document while moving records from another system."),
+    "care_relationship": _("You declared that you take care of this patient."),
+    "designated_doctor": _("You are this patient's designated doctor."),
+    "access_code": _("The patient gave you an access code for this consultation."),
+    "break_glass": _("You declared an emergency. The patient is told."),
+    "professional_read_only": _("A professional can read this record, not change it."),
+    # What the professional is told must not reveal a restriction (EHDS art. 8): these
+    # read like "nothing here"; only the person's own access history names them.
+    "blocked": _("There is no record here, or you may not see it."),
+    "professional_access_off": _("There is no record here, or you may not see it."),
+    "masked": _("There is no document here, or you may not see it."),
+    "profession_matrix": _("Your profession does not give access to this kind of document."),
 }
 
 
@@ -108,6 +122,9 @@ class Decision:
     @property
     def reason(self) -> str:
         return str(REASONS.get(self.reason_code, REASONS["not_allowed"]))
+
+
+PROFESSIONAL_BASES = frozenset({Basis.CARE_RELATIONSHIP, Basis.DESIGNATED_DOCTOR, Basis.ACCESS_CODE, Basis.BREAK_GLASS})
 
 
 class PolicyBasis(Protocol):
@@ -125,6 +142,11 @@ class PolicyBasis(Protocol):
 @cache
 def _bases() -> tuple[PolicyBasis, ...]:
     return tuple(import_string(path)() for path in settings.ACCESS_POLICY_BASES)
+
+
+@cache
+def _restrictions() -> tuple[Any, ...]:
+    return tuple(import_string(path)() for path in settings.ACCESS_POLICY_RESTRICTIONS)
 
 
 def _denial(actor: User | None) -> Decision:
@@ -155,11 +177,21 @@ def decide(
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return _denial(actor)
     memo = {} if memo is None else memo
+    refused: Decision | None = None
     for basis in _bases():
         decision = basis.grant(actor, record, action, resource, memo)
-        if decision is not None and decision.allowed:
+        if decision is None or not decision.allowed:
+            continue
+        # A granting basis is then checked against the person's restrictions
+        # (blocked professional, masked document...); another basis may still open.
+        for restriction in _restrictions():
+            denial = restriction.restrict(actor, record, action, resource, decision, memo)
+            if denial is not None:
+                refused = refused or denial
+                break
+        else:
             return decision
-    return _denial(actor)
+    return refused or _denial(actor)
 
 
 def _actor_role(actor: User | None) -> str:
@@ -214,6 +246,9 @@ def authorize_many(
 ) -> list[tuple[Record, Decision]]:
     """Decide for several records at once, journaling each decision in one write."""
     memo: dict[str, Any] = {}
+    for part in (*_bases(), *_restrictions()):
+        if hasattr(part, "prefetch"):
+            part.prefetch(actor, records, memo)
     results = [(record, decide(actor=actor, record=record, action=action, memo=memo)) for record in records]
     journal_append(_event(actor, record.uuid, action, None, decision, purpose) for record, decision in results)
     return results
@@ -221,8 +256,23 @@ def authorize_many(
 
 def journal_missing_record(*, actor: User | None, record_uuid: UUID | None, action: str) -> Decision:
     """A request for a record that does not exist is journaled as a denial too."""
-    decision = Decision(allowed=False, basis=Basis.NONE, reason_code="no_such_record")
-    journal_append([_event(actor, record_uuid, action, None, decision, "")])
+    return journal_note(
+        actor=actor, record_uuid=record_uuid, action=action, allowed=False, reason_code="no_such_record"
+    )
+
+
+def journal_note(
+    *,
+    actor: User | None,
+    record_uuid: UUID | None,
+    action: str,
+    allowed: bool,
+    reason_code: str,
+    resource: Resource | None = None,
+) -> Decision:
+    """Journal a step that is not a decision on a record (a search, a code typed in) with its outcome."""
+    decision = Decision(allowed=allowed, basis=Basis.NONE, reason_code=reason_code)
+    journal_append([_event(actor, record_uuid, action, resource, decision, "")])
     return decision
 
 

@@ -27,6 +27,7 @@ class OutboxMessage(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker")
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -41,6 +42,9 @@ class OutboxMessage(models.Model):
 class NotificationEvent(models.TextChoices):
     DOCUMENT_READY = "document_ready", _("A new document is ready")
     IMPORT_FAILED = "import_failed", _("A document could not be added")
+    PROFESSIONAL_FIRST_ACCESS = "professional_first_access", _("A professional opened a record for the first time")
+    BREAK_GLASS = "break_glass", _("A professional used emergency access")
+    ACCESS_CODE_USED = "access_code_used", _("An access code was used")
 
 
 class EmailMode(models.TextChoices):

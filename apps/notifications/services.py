@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -48,12 +50,19 @@ def email_enqueue(*, message: EmailMessage) -> OutboxMessage:
     return outbox
 
 
+# A message handed to the broker this recently may still be waiting for its
+# retry (backoff up to 10 minutes): the periodic flush leaves it alone.
+REDISPATCH_AFTER = timedelta(minutes=15)
+
+
 def outbox_dispatch(*, message_id: int) -> None:
     from apps.notifications.tasks import deliver_outbox_message
 
+    OutboxMessage.objects.filter(pk=message_id).update(dispatched_at=timezone.now())
     try:
         deliver_outbox_message.delay(message_id)
     except Exception:  # broker unreachable: the periodic flush will send it
+        OutboxMessage.objects.filter(pk=message_id).update(dispatched_at=None)
         logger.warning("outbox message %s left pending: broker unavailable", message_id, exc_info=True)
 
 
@@ -93,12 +102,15 @@ def outbox_deliver(*, message_id: int) -> bool:
     return True
 
 
-def outbox_pending_ids(*, limit: int = 500) -> list[int]:
-    return list(
-        OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+def outbox_pending_ids(*, limit: int = 500, stalled_only: bool = False) -> list[int]:
+    pending = OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
+    if stalled_only:
+        now = timezone.now()
+        pending = pending.filter(
+            Q(dispatched_at__isnull=True, created_at__lt=now - timedelta(minutes=1))
+            | Q(dispatched_at__lt=now - REDISPATCH_AFTER)
+        )
+    return list(pending.order_by("created_at").values_list("pk", flat=True)[:limit])
 
 
 # --- Notifications ---------------------------------------------------------------
@@ -108,6 +120,24 @@ EVENT_TEXT = {
     "document_ready": (
         _("A new document is in your health space"),
         _("A new document has been added to a health record you follow. Log in to see it: %(url)s"),
+    ),
+    "professional_first_access": (
+        _("A professional opened a health record you follow"),
+        _(
+            "A professional opened a health record you follow for the first time. "
+            "See who in the access history: %(url)s"
+        ),
+    ),
+    "break_glass": (
+        _("Emergency access to a health record you follow"),
+        _(
+            "A professional declared an emergency to open a health record you follow. "
+            "See who and why in the access history: %(url)s"
+        ),
+    ),
+    "access_code_used": (
+        _("An access code was used"),
+        _("A professional used an access code you created. See who in the access history: %(url)s"),
     ),
     "import_failed": (
         _("A document could not be added to your health space"),

@@ -24,7 +24,7 @@ def deliver_outbox_message(self, message_id: int) -> bool:
 @shared_task
 def flush_outbox() -> int:
     """Re-dispatch what is still pending (after a broker or SMTP outage)."""
-    ids = services.outbox_pending_ids()
+    ids = services.outbox_pending_ids(stalled_only=True)
     for message_id in ids:
         services.outbox_dispatch(message_id=message_id)
     return len(ids)

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.access.policy import Action
+from apps.access.policy import Action, decide
+from apps.access.visibility import who_can_see
 from apps.clinical.models import FactKind
 from apps.records import documents, selectors
 from apps.records.models import DocumentCategory, DocumentSource, DocumentStatus
@@ -82,7 +83,9 @@ def timeline(request: HttpRequest, record_uuid) -> HttpResponse:
             "categories": [c for c in categories if c[2]],
             "next_cursor": page.next_cursor,
             "query_string": query.urlencode(),
-            "can_upload": True,
+            # What the page offers (not an access: nothing is read): no journal entry.
+            "can_upload": decide(actor=request.user, record=record, action=Action.DOCUMENT_UPLOAD).allowed,
+            "can_manage": decide(actor=request.user, record=record, action=Action.SETTINGS_EDIT).allowed,
         },
     )
 
@@ -151,6 +154,10 @@ def document_detail(request: HttpRequest, document_uuid) -> HttpResponse:
             "rejection": documents.rejection_message(document.rejection_code) if document.rejection_code else "",
             "edit_form": DocumentEditForm(initial={"title": document.title, "category": document.category}),
             "ready": document.status == DocumentStatus.READY,
+            "can_manage": decide(actor=request.user, record=document.record, action=Action.DOCUMENT_EDIT).allowed,
+            "who_can_see": who_can_see(document=document, reader=request.user)
+            if decide(actor=request.user, record=document.record, action=Action.SETTINGS_READ).allowed
+            else [],
             "inline_ok": document.mime_type in SAFE_INLINE and not document.has_active_content,
         },
     )

@@ -20,6 +20,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -164,18 +165,25 @@ def _title_from_filename(name: str) -> str:
 def document_enqueue(*, document_id: int) -> None:
     from apps.records.tasks import process_document
 
+    Document.objects.filter(pk=document_id).update(queued_at=timezone.now())
     try:
         process_document.delay(document_id)
     except Exception:  # broker unreachable: resume_stalled_documents will queue it again
+        Document.objects.filter(pk=document_id).update(queued_at=None)
         logger.warning("document %s left waiting: broker unavailable", document_id, exc_info=True)
 
 
-def documents_stalled(*, older_than: timedelta = timedelta(minutes=5)) -> list[int]:
-    limit = timezone.now() - older_than
+def documents_stalled() -> list[int]:
+    """Waiting documents to hand to the broker again: never handed over (the broker was down),
+    or handed over longer ago than a task's whole retry backoff."""
+    now = timezone.now()
     return list(
-        Document.objects.filter(
-            status__in=[DocumentStatus.RECEIVED, DocumentStatus.PROCESSING], created_at__lt=limit
-        ).values_list("pk", flat=True)[:500]
+        Document.objects.filter(status__in=[DocumentStatus.RECEIVED, DocumentStatus.PROCESSING])
+        .filter(
+            Q(queued_at__isnull=True, created_at__lt=now - timedelta(minutes=1))
+            | Q(queued_at__lt=now - timedelta(minutes=15))
+        )
+        .values_list("pk", flat=True)[:500]
     )
 
 
@@ -360,7 +368,7 @@ def _notify_followers(document: Document, event: str, params: dict | None = None
 
 
 def _resource(document: Document) -> Resource:
-    return Resource("document", document.uuid, document.title)
+    return Resource("document", document.uuid, document.title, category=document.category, masked=document.masked)
 
 
 def document_get_for(*, actor: User, document_uuid, action: str = Action.DOCUMENT_READ) -> Document:
@@ -400,11 +408,25 @@ def document_update(*, actor: User, document_uuid, title: str | None = None, cat
     return document
 
 
-@transaction.atomic
 def document_set_masked(*, actor: User, document_uuid, masked: bool) -> Document:
-    document = document_get_for(actor=actor, document_uuid=document_uuid, action=Action.DOCUMENT_EDIT)
+    """Hide a document from professionals (or show it again): a privacy setting, with its history."""
+    from apps.access.policy import journal_missing_record
+    from apps.consents.models import SettingKey
+    from apps.consents.services import setting_change
+
+    document = Document.objects.select_related("record").filter(uuid=document_uuid).first()
+    if document is None:
+        raise RecordUnavailable(journal_missing_record(actor=actor, record_uuid=None, action=Action.SETTINGS_EDIT))
+    setting_change(
+        actor=actor,
+        record=document.record,
+        key=SettingKey.MASKED_DOCUMENT,
+        after=masked,
+        subject=str(document.uuid),
+        subject_label=document.title,
+        then=lambda: Document.objects.filter(pk=document.pk).update(masked=masked),
+    )
     document.masked = masked
-    document.save(update_fields=["masked"])
     return document
 
 

@@ -308,6 +308,10 @@ def _inspect_image(data: bytes, kind: Kind) -> Inspection:
         raise Rejected("image_bomb", "over Pillow's pixel limit") from None
     except Exception as error:  # noqa: BLE001 - Pillow raises many types on hostile files
         raise Rejected("corrupt_image", f"{type(error).__name__}: {error}") from None
+    # WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES on import, which
+    # makes load() pad a cut-off JPEG silently: check its end-of-image marker ourselves.
+    if kind == "jpeg" and not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
+        raise Rejected("corrupt_image", "JPEG without its end-of-image marker")
     return Inspection(kind=kind, mime_type=MIME_TYPES[kind], width=width, height=height)
 
 

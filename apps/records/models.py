@@ -169,6 +169,7 @@ class Document(models.Model):
     )
     masked = models.BooleanField(_("hidden from professionals"), default=False)
     attempts = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 

@@ -12,6 +12,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
 
 from apps.access.policy import Action
+from apps.access.professional import visible_documents_filter
 from apps.records.documents import _require
 from apps.records.models import Document, DocumentCategory, Record
 
@@ -107,11 +108,12 @@ def documents_timeline(
     *, actor: User, record: Record, filters: TimelineFilters | None = None, cursor: str = "", limit: int = PAGE_SIZE
 ) -> TimelinePage:
     """One page of the record's documents, newest first, for someone the policy lets list them."""
-    _require(actor=actor, record=record, action=Action.DOCUMENT_LIST)
+    decision = _require(actor=actor, record=record, action=Action.DOCUMENT_LIST)
+    visible = visible_documents_filter(actor, decision)
     filters = filters or TimelineFilters()
-    documents = _filtered(_ordered(record), filters)
+    documents = _filtered(_ordered(record).filter(visible), filters)
     counts = dict(
-        _filtered(_ordered(record), TimelineFilters(query=filters.query))
+        _filtered(_ordered(record).filter(visible), TimelineFilters(query=filters.query))
         .order_by()
         .values_list("category")
         .annotate(n=Count("id"))

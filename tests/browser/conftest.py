@@ -12,6 +12,7 @@ and the fixture fails the test at teardown if a page was left unscanned.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +74,29 @@ def browser(_async_unsafe_allowed):
 
 
 @pytest.fixture(scope="session")
+def live_server(live_server):
+    """pytest-django's live server, answering one request at a time.
+
+    With the in-memory SQLite test database, every thread of the live server shares
+    the test's one connection (pytest-django passes it over): two requests at once
+    (upload.js sends each file in its own request) then fail with "database table
+    is locked". Production databases do not share a connection; here, the requests
+    wait their turn. Static files go through the same queue, which costs little.
+    """
+    httpd = live_server.thread.httpd
+    app = httpd.get_app()
+    turn = threading.Lock()
+
+    def one_at_a_time(environ, start_response):
+        with turn:
+            return app(environ, start_response)
+
+    httpd.set_app(one_at_a_time)
+    yield live_server
+    httpd.set_app(app)
+
+
+@pytest.fixture(scope="session")
 def axe():
     from axe_playwright_python.sync_playwright import Axe
 
@@ -96,16 +120,25 @@ class ScanLog:
 
 
 @pytest.fixture
-def page(browser, viewport_name, live_server):
+def context_options() -> dict:
+    """Extra options for the browser context; parametrize it to change one, e.g.
+    ``@pytest.mark.parametrize("context_options", [{"java_script_enabled": False}])``."""
+    return {}
+
+
+@pytest.fixture
+def page(browser, viewport_name, live_server, context_options):
     from playwright.sync_api import expect
 
     expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
-    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", **VIEWPORTS[viewport_name])
+    options = {"locale": "fr-FR", "timezone_id": "Europe/Paris", **VIEWPORTS[viewport_name], **context_options}
+    context = browser.new_context(**options)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page = context.new_page()
     log = ScanLog()
     page.on("framenavigated", lambda frame: frame == page.main_frame and log.navigations.append(frame.url))
     page.scan_log = log
+    page.context_options = options
     try:
         yield page
     finally:
@@ -127,15 +160,40 @@ def _format_violations(url: str, violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _run_axe(axe, page) -> dict:
+    return axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]})
+
+
+def _run_axe_on_copy(axe, page) -> dict:
+    """axe-core cannot run in a context without JavaScript (its promises never settle):
+    scan the same DOM, served at the same address with the same styles, in a twin
+    context that has JavaScript, with the page's own scripts blocked."""
+    url, html = page.url, page.content()
+    options = {**page.context_options, "java_script_enabled": True}
+    twin = page.context.browser.new_context(**options)
+    try:
+        twin.set_default_timeout(DEFAULT_TIMEOUT_MS)
+        twin.route("**/*.js", lambda route: route.abort())
+        twin.route(
+            lambda address: address == url,
+            lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html),
+        )
+        copy = twin.new_page()
+        copy.goto(url)
+        copy.wait_for_load_state("load")
+        return _run_axe(axe, copy)
+    finally:
+        twin.close()
+
+
 @pytest.fixture
 def check_a11y(axe):
     """Scan the page now shown; fail on serious or critical WCAG 2.x A/AA violations."""
 
     def check(page) -> None:
         page.wait_for_load_state("load")
-        results = axe.run(
-            page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
-        )
+        scripts_on = getattr(page, "context_options", {}).get("java_script_enabled", True)
+        results = _run_axe(axe, page) if scripts_on else _run_axe_on_copy(axe, page)
         violations = [v for v in results.response["violations"] if v["impact"] in FAILING_IMPACTS]
         log: ScanLog | None = getattr(page, "scan_log", None)
         if log is not None and log.navigations:
@@ -165,6 +223,10 @@ class Browse:
         """Click something that loads a new page (a submit button, a link), then scan it."""
         with self.page.expect_navigation():
             locator.click()
+        self._check(self.page)
+
+    def scan(self) -> None:
+        """Scan the page again as it is now, after script changed it in place (no navigation)."""
         self._check(self.page)
 
     def log_in(self, email: str, password: str) -> None:

@@ -29,3 +29,22 @@ def confirmation_path(email: str) -> str:
     match = CONFIRM_LINK.search(messages[0].body)
     assert match, f"no confirmation link in the e-mail body:\n{messages[0].body}"
     return match.group(1)
+
+
+# The live server speaks WSGI only: live.js's WebSocket always fails there (and it
+# then falls back to polling). That one failure is expected on every page using it.
+WEBSOCKET_FAILURE = re.compile(r"WebSocket connection to '\S+/ws/notifications/' failed")
+
+
+class ConsoleErrors(list):
+    """Errors a page reports: console.error messages and uncaught exceptions."""
+
+    def __init__(self, page: Page) -> None:
+        super().__init__()
+        page.on("console", lambda message: message.type == "error" and self.append(message.text))
+        page.on("pageerror", lambda error: self.append(f"uncaught: {error}"))
+
+    def unexpected(self, *allowed: re.Pattern[str]) -> list[str]:
+        """The errors left once the WebSocket failure and the ``allowed`` patterns are taken out."""
+        patterns = (WEBSOCKET_FAILURE, *allowed)
+        return [text for text in self if not any(pattern.search(text) for pattern in patterns)]

@@ -25,7 +25,7 @@ def test_websocket_without_a_session_is_closed():
     assert code == 4401
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_logged_in_person_receives_their_own_notifications(alice):
     async def scenario():
         communicator = _communicator(alice)
@@ -39,7 +39,7 @@ def test_logged_in_person_receives_their_own_notifications(alice):
     assert async_to_sync(scenario)() == {"type": "notification", "data": {"title": "hello"}}
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_person_does_not_receive_someone_elses_notifications(alice, charlie):
     async def scenario():
         communicator = _communicator(charlie)
@@ -62,7 +62,7 @@ def _record_communicator(user, record_uuid) -> WebsocketCommunicator:
     return communicator
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_record_socket_for_someone_elses_record_is_closed(charlie, alice_record):
     async def scenario():
         return await _record_communicator(charlie, alice_record.uuid).connect()
@@ -72,7 +72,7 @@ def test_record_socket_for_someone_elses_record_is_closed(charlie, alice_record)
     assert code == 4403
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_record_socket_without_a_session_is_closed(alice_record):
     async def scenario():
         return await _record_communicator(AnonymousUser(), alice_record.uuid).connect()
@@ -81,7 +81,7 @@ def test_record_socket_without_a_session_is_closed(alice_record):
     assert (connected, code) == (False, 4401)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_record_socket_pushes_document_status_to_the_owner(alice, alice_record):
     from apps.notifications.consumers import record_group
 
@@ -99,7 +99,7 @@ def test_record_socket_pushes_document_status_to_the_owner(alice, alice_record):
     assert async_to_sync(scenario)() == {"type": "document", "data": {"document": "d", "status": "ready"}}
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_record_socket_closes_when_access_ends_mid_session(alice, alice_child):
     from django.utils import timezone
 

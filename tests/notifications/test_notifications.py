@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core import mail
 from django.urls import reverse
 
-from apps.notifications.models import EmailMode, Notification, OutboxMessage
+from apps.notifications.models import EmailMode, Notification, NotificationEvent, OutboxMessage
 from apps.notifications.services import daily_digest_send, notify, preference_set
 
 
@@ -59,13 +59,16 @@ def test_email_is_written_in_the_persons_language(alice, django_capture_on_commi
 
 
 def test_preferences_page_saves_choices(as_user, alice):
-    response = as_user(alice).post(
-        reverse("notification_preferences"),
-        {"document_ready-in_app": "on", "document_ready-email": "daily", "import_failed-email": "off"},
-    )
+    form = {f"{event}-email": "immediate" for event in NotificationEvent.values}
+    form.update({f"{event}-in_app": "on" for event in NotificationEvent.values})
+    form.update({"document_ready-email": "daily", "import_failed-email": "off"})
+    del form["import_failed-in_app"]
+    response = as_user(alice).post(reverse("notification_preferences"), form)
     assert response.status_code == 302
     prefs = {p.event: (p.in_app, p.email) for p in alice.notification_preferences.all()}
-    assert prefs == {"document_ready": (True, "daily"), "import_failed": (False, "off")}
+    assert prefs["document_ready"] == (True, "daily")
+    assert prefs["import_failed"] == (False, "off")
+    assert prefs["break_glass"] == (True, "immediate")
 
 
 def test_preferences_page_refuses_an_unknown_choice(as_user, alice):
@@ -76,10 +79,9 @@ def test_preferences_page_refuses_an_unknown_choice(as_user, alice):
 
 def test_api_preferences_read_and_change(as_user, alice):
     client = as_user(alice)
-    assert {p["event"] for p in client.get("/api/v1/notifications/preferences/").json()} == {
-        "document_ready",
-        "import_failed",
-    }
+    assert {p["event"] for p in client.get("/api/v1/notifications/preferences/").json()} == set(
+        NotificationEvent.values
+    )
     response = client.put(
         "/api/v1/notifications/preferences/",
         [{"event": "import_failed", "in_app": True, "email": "off"}],

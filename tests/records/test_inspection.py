@@ -690,3 +690,12 @@ def test_clamav_error_reply_raises_scan_unavailable(fake_clamd):
 def test_clamav_malformed_address_is_a_configuration_error():
     with pytest.raises(ImproperlyConfigured):
         clamav_scan(data=b"data", address="clamd-without-port")
+
+
+def test_truncated_jpeg_is_corrupt_even_after_weasyprint_is_loaded():
+    import weasyprint  # noqa: F401 - it turns Pillow's LOAD_TRUNCATED_IMAGES on for the whole process
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
+    data = image_bytes("JPEG", (300, 300))
+    assert rejection(data[: len(data) // 2]) == "corrupt_image"

@@ -1,0 +1,289 @@
+"""The access history a patient understands: the journal of one record, as plain sentences.
+
+Reading the history is itself an access: it goes through the policy (``Action.JOURNAL_READ``)
+and is journaled like any other. Retention: entries are never deleted with a document or a
+record (the journal has no foreign keys and refuses deletes), so a deleted document keeps
+its title here, through ``resource_label``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from django.core import signing
+from django.db.models import Min, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from apps.access.models import AccessEvent, Outcome
+from apps.access.policy import Action, Basis, Decision, authorize, journal_missing_record
+from apps.access.sentences import BASIS_PHRASES, ROLE_LABELS, choice_label, entry_reason, entry_sentence
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.records.models import Record
+
+PAGE_SIZE = 100
+EXPORT_LIMIT = 10_000
+_CURSOR_SALT = "healthspace.access-history"
+
+
+class ActorKind:
+    YOU = "you"
+    PEOPLE = "people"
+    PROFESSIONAL = "professional"
+    SUPPORT = "support"
+    SERVICE = "service"
+
+    choices = (
+        (YOU, gettext_lazy("You")),
+        (PEOPLE, gettext_lazy("Your caregivers, family and other people")),
+        (PROFESSIONAL, gettext_lazy("Health professionals")),
+        (SUPPORT, gettext_lazy("Support agents")),
+        (SERVICE, gettext_lazy("The service (imports, operators)")),
+    )
+
+
+ACTION_GROUPS: dict[str, tuple[Any, frozenset[str]]] = {
+    "opened": (
+        gettext_lazy("Opened or read"),
+        frozenset(
+            {
+                Action.RECORD_LIST,
+                Action.RECORD_VIEW,
+                Action.DOCUMENT_LIST,
+                Action.DOCUMENT_READ,
+                Action.PROFILE_READ,
+                Action.JOURNAL_READ,
+            }
+        ),
+    ),
+    "added": (gettext_lazy("Added"), frozenset({Action.RECORD_CREATE, Action.DOCUMENT_UPLOAD})),
+    "changed": (gettext_lazy("Changed"), frozenset({Action.RECORD_EDIT, Action.DOCUMENT_EDIT, Action.PROFILE_EDIT})),
+    "deleted": (gettext_lazy("Deleted"), frozenset({Action.DOCUMENT_DELETE})),
+    "settings": (
+        gettext_lazy("Settings and permissions"),
+        frozenset({Action.SETTINGS_READ, Action.SETTINGS_EDIT, Action.DELEGATION_MANAGE}),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class HistoryFilters:
+    actor_kind: str = ""
+    person: str = ""
+    action_group: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    outcome: str = ""
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    event: AccessEvent
+    sentence: str
+    day: date
+    actor_kind: str
+    refused: bool
+    emergency: bool
+    first_access: bool
+    reason: str = ""
+    profession: str = ""
+
+    @property
+    def role_label(self) -> str:
+        return str(ROLE_LABELS.get(self.event.actor_role, self.event.actor_role))
+
+    @property
+    def action_label(self) -> str:
+        return choice_label(Action, self.event.action)
+
+    @property
+    def basis_phrase(self) -> str:
+        phrase = BASIS_PHRASES.get(self.event.basis)
+        return str(phrase) if phrase is not None else self.event.basis
+
+    @property
+    def outcome_label(self) -> str:
+        return choice_label(Outcome, self.event.outcome)
+
+
+@dataclass
+class HistoryPage:
+    record: Record
+    decision: Decision
+    entries: list[HistoryEntry] = field(default_factory=list)
+    next_before: int | None = None
+
+    @property
+    def more(self) -> bool:
+        return self.next_before is not None
+
+    def days(self) -> list[tuple[date, list[HistoryEntry]]]:
+        groups: list[tuple[date, list[HistoryEntry]]] = []
+        for entry in self.entries:
+            if not groups or groups[-1][0] != entry.day:
+                groups.append((entry.day, []))
+            groups[-1][1].append(entry)
+        return groups
+
+
+def cursor_encode(seq: int) -> str:
+    """Opaque and signed, so a URL names no journal position by itself."""
+    return signing.dumps(seq, salt=_CURSOR_SALT)
+
+
+def cursor_decode(cursor: str) -> int | None:
+    """The sequence number behind a cursor; None when it is missing or damaged."""
+    if not cursor:
+        return None
+    try:
+        value = signing.loads(cursor, salt=_CURSOR_SALT)
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _kind_filter(kind: str, reader: User) -> Q | None:
+    if kind == ActorKind.YOU:
+        return Q(actor_uuid=reader.uuid)
+    if kind == ActorKind.PEOPLE:
+        return Q(actor_role="patient") & ~Q(actor_uuid=reader.uuid)
+    if kind == ActorKind.PROFESSIONAL:
+        return Q(actor_role="professional")
+    if kind == ActorKind.SUPPORT:
+        return Q(actor_role="support_agent")
+    if kind == ActorKind.SERVICE:
+        return ~Q(actor_role__in=["patient", "professional", "support_agent"])
+    return None
+
+
+def _filtered(events: QuerySet[AccessEvent], filters: HistoryFilters, reader: User) -> QuerySet[AccessEvent]:
+    kind = _kind_filter(filters.actor_kind, reader)
+    if kind is not None:
+        events = events.filter(kind)
+    if filters.person:
+        events = events.filter(actor_label__icontains=filters.person)
+    if filters.action_group in ACTION_GROUPS:
+        events = events.filter(action__in=ACTION_GROUPS[filters.action_group][1])
+    if filters.date_from:
+        events = events.filter(occurred_at__date__gte=filters.date_from)
+    if filters.date_to:
+        events = events.filter(occurred_at__date__lte=filters.date_to)
+    if filters.outcome in Outcome.values:
+        events = events.filter(outcome=filters.outcome)
+    return events
+
+
+def _actor_kind(event: AccessEvent, reader: User) -> str:
+    if event.actor_uuid is not None and event.actor_uuid == reader.uuid:
+        return ActorKind.YOU
+    return {
+        "patient": ActorKind.PEOPLE,
+        "professional": ActorKind.PROFESSIONAL,
+        "support_agent": ActorKind.SUPPORT,
+    }.get(event.actor_role, ActorKind.SERVICE)
+
+
+def _professions(events: list[AccessEvent]) -> dict[UUID, str]:
+    from apps.accounts.models import Profession, User
+
+    uuids = {e.actor_uuid for e in events if e.actor_role == "professional" and e.actor_uuid}
+    if not uuids:
+        return {}
+    # One query for the whole page, whatever its length.
+    rows = User.objects.filter(uuid__in=uuids).values_list("uuid", "profession")
+    return {uuid: choice_label(Profession, profession) if profession else "" for uuid, profession in rows}
+
+
+def _first_accesses(record: Record, events: list[AccessEvent]) -> dict[UUID, int]:
+    uuids = {e.actor_uuid for e in events if e.actor_uuid and e.outcome == Outcome.ALLOWED}
+    if not uuids:
+        return {}
+    rows = (
+        AccessEvent.objects.for_record(record.uuid)
+        .filter(actor_uuid__in=uuids, outcome=Outcome.ALLOWED)
+        .order_by()
+        .values("actor_uuid")
+        .annotate(first=Min("seq"))
+    )
+    return {row["actor_uuid"]: row["first"] for row in rows}
+
+
+def _entries(events: list[AccessEvent], reader: User, record: Record) -> list[HistoryEntry]:
+    professions = _professions(events)
+    firsts = _first_accesses(record, events)
+    entries = []
+    for event in events:
+        kind = _actor_kind(event, reader)
+        profession = professions.get(event.actor_uuid, "") if event.actor_uuid else ""
+        entries.append(
+            HistoryEntry(
+                event=event,
+                sentence=entry_sentence(event=event, reader=reader, record=record, profession=profession),
+                day=timezone.localtime(event.occurred_at).date(),
+                actor_kind=kind,
+                refused=event.outcome == Outcome.DENIED,
+                emergency=event.basis == Basis.BREAK_GLASS,
+                # The reader's own first visit is no news to them.
+                first_access=kind != ActorKind.YOU
+                and event.outcome == Outcome.ALLOWED
+                and firsts.get(event.actor_uuid) == event.seq,
+                reason=entry_reason(event),
+                profession=profession,
+            )
+        )
+    return entries
+
+
+def history_for(
+    *,
+    actor: User,
+    record: Record,
+    filters: HistoryFilters | None = None,
+    before: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> HistoryPage:
+    """The record's journal, newest first, ``limit`` entries older than ``before`` (a seq).
+
+    Journaled as ``journal.read``; raises RecordUnavailable (a 404) when the policy refuses.
+    """
+    from apps.records.selectors import RecordUnavailable
+
+    decision = authorize(actor=actor, record=record, action=Action.JOURNAL_READ)
+    if not decision.allowed:
+        raise RecordUnavailable(decision)
+    events = _filtered(AccessEvent.objects.for_record(record.uuid), filters or HistoryFilters(), actor)
+    if before is not None:
+        events = events.filter(seq__lt=before)
+    rows = list(events.order_by("-seq")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return HistoryPage(
+        record=record,
+        decision=decision,
+        entries=_entries(rows, actor, record),
+        next_before=rows[-1].seq if more and rows else None,
+    )
+
+
+def history_get_for(
+    *,
+    actor: User,
+    record_uuid: UUID,
+    filters: HistoryFilters | None = None,
+    before: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> HistoryPage:
+    """Fetch the record and read its history in one step; missing and forbidden are the same 404."""
+    from apps.records.models import Record
+    from apps.records.selectors import RecordUnavailable
+
+    record = Record.objects.filter(uuid=record_uuid).first()
+    if record is None:
+        decision = journal_missing_record(actor=actor, record_uuid=record_uuid, action=Action.JOURNAL_READ)
+        raise RecordUnavailable(decision)
+    return history_for(actor=actor, record=record, filters=filters, before=before, limit=limit)

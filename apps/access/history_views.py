@@ -1,0 +1,184 @@
+"""The access history pages: the list a patient reads, and its CSV and PDF exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from uuid import UUID
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from apps.access.history import (
+    ACTION_GROUPS,
+    EXPORT_LIMIT,
+    ActorKind,
+    HistoryFilters,
+    HistoryPage,
+    cursor_decode,
+    cursor_encode,
+    history_get_for,
+)
+from apps.access.journal import ChainReport, journal_verify
+from apps.access.models import Outcome
+
+_ALL = ("", gettext_lazy("All"))
+
+
+class HistoryFilterForm(forms.Form):
+    actor_kind = forms.ChoiceField(label=gettext_lazy("Who"), required=False, choices=[_ALL, *ActorKind.choices])
+    person = forms.CharField(label=gettext_lazy("Name of the person"), required=False, max_length=200)
+    action_group = forms.ChoiceField(
+        label=gettext_lazy("What"),
+        required=False,
+        choices=[_ALL, *((key, label) for key, (label, _actions) in ACTION_GROUPS.items())],
+    )
+    date_from = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    outcome = forms.ChoiceField(
+        label=gettext_lazy("Result"),
+        required=False,
+        choices=[_ALL, (Outcome.ALLOWED, gettext_lazy("Allowed")), (Outcome.DENIED, gettext_lazy("Refused"))],
+    )
+
+    def filters(self) -> HistoryFilters:
+        """The valid fields only: one wrong date does not drop the other filters."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return HistoryFilters(
+            actor_kind=data.get("actor_kind", ""),
+            person=data.get("person", ""),
+            action_group=data.get("action_group", ""),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            outcome=data.get("outcome", ""),
+        )
+
+
+def _filter_query(request: HttpRequest) -> QueryDict:
+    query = request.GET.copy()
+    query.pop("before", None)
+    return query
+
+
+@login_required
+def history(request: HttpRequest, record_uuid: UUID) -> HttpResponse:
+    form = HistoryFilterForm(request.GET or None)
+    page = history_get_for(
+        actor=request.user,
+        record_uuid=record_uuid,
+        filters=form.filters(),
+        before=cursor_decode(request.GET.get("before", "")),
+    )
+    query = _filter_query(request).urlencode()
+    return render(
+        request,
+        "access/history.html",
+        {
+            "record": page.record,
+            "page": page,
+            "days": page.days(),
+            "form": form,
+            "filtered": any(value for key, value in request.GET.items() if key != "before"),
+            "query_string": query,
+            "next_cursor": cursor_encode(page.next_before) if page.next_before is not None else "",
+        },
+    )
+
+
+def _export_page(request: HttpRequest, record_uuid: UUID) -> HistoryPage:
+    form = HistoryFilterForm(request.GET or None)
+    return history_get_for(actor=request.user, record_uuid=record_uuid, filters=form.filters(), limit=EXPORT_LIMIT)
+
+
+def _filename(page: HistoryPage, extension: str) -> str:
+    return f"access-history-{page.record.uuid}-{timezone.localdate().isoformat()}.{extension}"
+
+
+@login_required
+def history_csv(request: HttpRequest, record_uuid: UUID) -> HttpResponse:
+    page = _export_page(request, record_uuid)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # the BOM tells spreadsheet apps the file is UTF-8
+    writer = csv.writer(buffer)
+    writer.writerow(
+        [
+            _("Date and time"),
+            _("What happened"),
+            _("Who"),
+            _("On behalf of"),
+            _("Role"),
+            _("Action"),
+            _("Resource"),
+            _("Basis"),
+            _("Result"),
+            _("Reason"),
+        ]
+    )
+    for entry in page.entries:
+        event = entry.event
+        writer.writerow(
+            [
+                timezone.localtime(event.occurred_at).isoformat(timespec="seconds"),
+                entry.sentence,
+                event.actor_label,
+                event.on_behalf_of_label,
+                entry.role_label,
+                entry.action_label,
+                event.resource_label,
+                entry.basis_phrase,
+                entry.outcome_label,
+                entry.reason,
+            ]
+        )
+    if page.more:
+        writer.writerow(["", _("Only the %(count)s most recent entries are in this file.") % {"count": EXPORT_LIMIT}])
+    response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(page, "csv")}"'
+    return response
+
+
+def verification_sentence(report: ChainReport, checked_at) -> str:
+    """The chain check, in words: intact with its length, or where it breaks."""
+    when = formats.date_format(timezone.localtime(checked_at), "DATETIME_FORMAT")
+    if report.intact:
+        return _("The access journal was checked on %(date)s: intact (%(count)s entries).") % {
+            "date": when,
+            "count": report.verified,
+        }
+    return _("The access journal was checked on %(date)s: damaged at entry #%(seq)s.") % {
+        "date": when,
+        "seq": report.verified + 1,
+    }
+
+
+@login_required
+def history_pdf(request: HttpRequest, record_uuid: UUID) -> HttpResponse:
+    from weasyprint import HTML
+
+    page = _export_page(request, record_uuid)
+    now = timezone.now()
+    html = render_to_string(
+        "access/history_pdf.html",
+        {
+            "record": page.record,
+            "page": page,
+            "days": page.days(),
+            "generated_at": now,
+            "verification": verification_sentence(journal_verify(), now),
+            "limit": EXPORT_LIMIT,
+        },
+        request=request,
+    )
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{_filename(page, "pdf")}"'
+    return response

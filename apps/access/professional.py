@@ -1,0 +1,188 @@
+"""How professionals get in (care relationship, designated doctor, access code, break-glass),
+and the person's restrictions that apply on top (blocked, access off, masked, profession matrix)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.access.matrix import categories_for
+from apps.access.policy import MEDICAL_ACTIONS, PROFESSIONAL_BASES, Action, Basis, Decision, Resource
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.consents.services import PrivacyState
+    from apps.records.models import Record
+
+# What a professional may do on a record: read, nothing else.
+PROFESSIONAL_ACTIONS = frozenset(
+    {Action.RECORD_LIST, Action.RECORD_VIEW, Action.DOCUMENT_LIST, Action.DOCUMENT_READ, Action.PROFILE_READ}
+)
+
+
+def privacy(record: Record, memo: dict[str, Any]) -> PrivacyState:
+    from apps.consents.services import privacy_state, privacy_states
+
+    key = f"privacy:{record.pk}"
+    if key not in memo:
+        pending = memo.get("privacy_prefetch")
+        if pending:
+            memo.update({f"privacy:{pk}": state for pk, state in privacy_states(record_ids=pending).items()})
+            memo["privacy_prefetch"] = []
+        if key not in memo:
+            memo[key] = privacy_state(record=record)
+    return memo[key]
+
+
+def _ids(memo: dict[str, Any], key: str, loader) -> set[int]:
+    if key not in memo:
+        memo[key] = set(loader())
+    return memo[key]
+
+
+class _ProfessionalBasis:
+    basis: str = ""
+
+    def prefetch(self, actor: User, records: Sequence[Record], memo: dict[str, Any]) -> None:
+        memo["privacy_prefetch"] = [r.pk for r in records if f"privacy:{r.pk}" not in memo]
+
+    def _granted(self) -> Decision:
+        return Decision(allowed=True, basis=self.basis, reason_code=self.basis, purpose="care")
+
+
+class CareRelationshipBasis(_ProfessionalBasis):
+    basis = Basis.CARE_RELATIONSHIP
+
+    def grant(self, actor, record, action, resource, memo) -> Decision | None:
+        from apps.access.models import CareRelationship
+
+        if not getattr(actor, "is_professional", False):
+            return None
+        ids = _ids(
+            memo,
+            f"care:{actor.pk}",
+            lambda: CareRelationship.objects.active().filter(professional=actor).values_list("record_id", flat=True),
+        )
+        return self._granted() if record.pk in ids else None
+
+    def reachable(self, actor: User) -> Q | None:
+        if not getattr(actor, "is_professional", False):
+            return None
+        now = timezone.now()
+        return Q(care_relationships__professional=actor, care_relationships__revoked_at__isnull=True) & (
+            Q(care_relationships__expires_at__isnull=True) | Q(care_relationships__expires_at__gt=now)
+        )
+
+
+class DesignatedDoctorBasis(_ProfessionalBasis):
+    basis = Basis.DESIGNATED_DOCTOR
+
+    def grant(self, actor, record, action, resource, memo) -> Decision | None:
+        if not getattr(actor, "is_professional", False):
+            return None
+        return self._granted() if privacy(record, memo).designated_doctor == str(actor.uuid) else None
+
+    def reachable(self, actor: User) -> Q | None:
+        if not getattr(actor, "is_professional", False):
+            return None
+        # A superset (any record that ever named them); each is then decided exactly.
+        return Q(setting_changes__key="designated_doctor", setting_changes__after=str(actor.uuid))
+
+
+class AccessCodeBasis(_ProfessionalBasis):
+    basis = Basis.ACCESS_CODE
+
+    def grant(self, actor, record, action, resource, memo) -> Decision | None:
+        from apps.access.models import AccessCode
+
+        if not getattr(actor, "is_professional", False):
+            return None
+        ids = _ids(
+            memo,
+            f"codes:{actor.pk}",
+            lambda: AccessCode.objects.active().filter(uses__professional=actor).values_list("record_id", flat=True),
+        )
+        return self._granted() if record.pk in ids else None
+
+    def reachable(self, actor: User) -> Q | None:
+        if not getattr(actor, "is_professional", False):
+            return None
+        return Q(
+            access_codes__uses__professional=actor,
+            access_codes__revoked_at__isnull=True,
+            access_codes__expires_at__gt=timezone.now(),
+        )
+
+
+class BreakGlassBasis(_ProfessionalBasis):
+    basis = Basis.BREAK_GLASS
+
+    def grant(self, actor, record, action, resource, memo) -> Decision | None:
+        from apps.access.models import EmergencyAccess
+
+        if not getattr(actor, "is_professional", False):
+            return None
+        ids = _ids(
+            memo,
+            f"emergency:{actor.pk}",
+            lambda: EmergencyAccess.objects.active().filter(professional=actor).values_list("record_id", flat=True),
+        )
+        if record.pk not in ids or not privacy(record, memo).emergency_access:
+            return None
+        return Decision(allowed=True, basis=self.basis, reason_code=self.basis, purpose="emergency")
+
+    def reachable(self, actor: User) -> Q | None:
+        if not getattr(actor, "is_professional", False):
+            return None
+        return Q(
+            emergency_accesses__professional=actor,
+            emergency_accesses__revoked_at__isnull=True,
+            emergency_accesses__expires_at__gt=timezone.now(),
+        )
+
+
+def _denied(code: str) -> Decision:
+    return Decision(allowed=False, basis=Basis.NONE, reason_code=code)
+
+
+class PersonsRestrictions:
+    """The person's choices, applied to every professional basis (never to the person or their proxies)."""
+
+    def restrict(
+        self,
+        actor: User,
+        record: Record,
+        action: str,
+        resource: Resource | None,
+        decision: Decision,
+        memo: dict[str, Any],
+    ) -> Decision | None:
+        if decision.basis not in PROFESSIONAL_BASES:
+            return None
+        if action not in PROFESSIONAL_ACTIONS:
+            return _denied("professional_read_only")
+        state = privacy(record, memo)
+        if str(actor.uuid) in state.blocked and decision.basis != Basis.BREAK_GLASS:
+            return _denied("blocked")
+        if not state.professional_access and decision.basis in (Basis.CARE_RELATIONSHIP, Basis.DESIGNATED_DOCTOR):
+            return _denied("professional_access_off")
+        if resource is not None and action in MEDICAL_ACTIONS:
+            if resource.type == "document" and resource.masked and decision.basis != Basis.DESIGNATED_DOCTOR:
+                return _denied("masked")
+            # Any categorised resource (a document, the personal directives...) follows the matrix.
+            if resource.category and resource.category not in categories_for(actor.profession):
+                return _denied("profession_matrix")
+        return None
+
+
+def visible_documents_filter(actor: User, decision: Decision) -> Q:
+    """The documents of an opened record that this actor may see in a list (mirrors PersonsRestrictions)."""
+    if decision.basis not in PROFESSIONAL_BASES:
+        return Q()
+    visible = Q(category__in=categories_for(actor.profession))
+    if decision.basis != Basis.DESIGNATED_DOCTOR:
+        visible &= Q(masked=False)
+    return visible

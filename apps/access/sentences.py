@@ -1,0 +1,196 @@
+"""Journal entries as plain sentences, in the reader's language.
+
+The tables say each action, basis and refusal in words; ``entry_sentence`` puts them
+together for one reader: "You" for the reader themself, "your record" for their own.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from apps.access.models import AccessEvent, Outcome
+from apps.access.policy import REASONS, Action, Basis
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.records.models import Record
+
+
+# Each action as two verb phrases around the object ("your record", "your document “…”"):
+# what was done (after "You" or a name) and what was tried (after "tried to").
+ACTION_PHRASES: dict[str, tuple[Any, Any]] = {
+    Action.RECORD_LIST: (
+        gettext_lazy("saw %(object)s in a list of records"),
+        gettext_lazy("see %(object)s in a list of records"),
+    ),
+    Action.RECORD_VIEW: (gettext_lazy("opened %(object)s"), gettext_lazy("open %(object)s")),
+    Action.RECORD_CREATE: (gettext_lazy("created %(object)s"), gettext_lazy("create %(object)s")),
+    Action.RECORD_EDIT: (
+        gettext_lazy("changed the name or birth date on %(object)s"),
+        gettext_lazy("change the name or birth date on %(object)s"),
+    ),
+    Action.DOCUMENT_LIST: (
+        gettext_lazy("looked at the list of documents in %(object)s"),
+        gettext_lazy("look at the list of documents in %(object)s"),
+    ),
+    Action.DOCUMENT_READ: (gettext_lazy("opened %(object)s"), gettext_lazy("open %(object)s")),
+    Action.DOCUMENT_UPLOAD: (gettext_lazy("added %(object)s"), gettext_lazy("add %(object)s")),
+    Action.DOCUMENT_EDIT: (gettext_lazy("changed %(object)s"), gettext_lazy("change %(object)s")),
+    Action.DOCUMENT_DELETE: (gettext_lazy("deleted %(object)s"), gettext_lazy("delete %(object)s")),
+    Action.PROFILE_READ: (
+        gettext_lazy("read the medical profile in %(object)s"),
+        gettext_lazy("read the medical profile in %(object)s"),
+    ),
+    Action.PROFILE_EDIT: (
+        gettext_lazy("changed the medical profile in %(object)s"),
+        gettext_lazy("change the medical profile in %(object)s"),
+    ),
+    Action.SETTINGS_READ: (
+        gettext_lazy("looked at the privacy settings of %(object)s"),
+        gettext_lazy("look at the privacy settings of %(object)s"),
+    ),
+    Action.SETTINGS_EDIT: (
+        gettext_lazy("changed the privacy settings of %(object)s"),
+        gettext_lazy("change the privacy settings of %(object)s"),
+    ),
+    Action.JOURNAL_READ: (
+        gettext_lazy("read the access history of %(object)s"),
+        gettext_lazy("read the access history of %(object)s"),
+    ),
+    Action.DELEGATION_MANAGE: (
+        gettext_lazy("changed who may act on %(object)s"),
+        gettext_lazy("change who may act on %(object)s"),
+    ),
+}
+
+BASIS_PHRASES: dict[str, Any] = {
+    Basis.OWNER: gettext_lazy("as yourself"),
+    Basis.PARENT: gettext_lazy("as the parent of a child"),
+    Basis.DELEGATION: gettext_lazy("as a caregiver you chose"),
+    Basis.CARE_RELATIONSHIP: gettext_lazy("as a professional caring for you"),
+    Basis.DESIGNATED_DOCTOR: gettext_lazy("as your designated doctor"),
+    Basis.ACCESS_CODE: gettext_lazy("with an access code you gave"),
+    Basis.BREAK_GLASS: gettext_lazy("by declaring an emergency"),
+    Basis.MANDATE: gettext_lazy("under a support mandate"),
+    Basis.IMPORT: gettext_lazy("during an import"),
+    Basis.NONE: gettext_lazy("without any permission"),
+}
+
+# A refusal that names the person's own restriction: only the person reads this
+# (the professional was told "nothing here", see policy.REASONS).
+REFUSALS: dict[str, Any] = {
+    "blocked": gettext_lazy("refused: you blocked this professional"),
+    "masked": gettext_lazy("refused: this document is hidden from professionals"),
+    "professional_access_off": gettext_lazy("refused: professional access is turned off"),
+}
+
+ROLE_LABELS: dict[str, Any] = {
+    "patient": gettext_lazy("person"),
+    "professional": gettext_lazy("health professional"),
+    "support_agent": gettext_lazy("support agent"),
+    "operator": gettext_lazy("operator"),
+    "import": gettext_lazy("bulk import"),
+    "anonymous": gettext_lazy("not logged in"),
+}
+
+_IMPORT_LABEL = re.compile(r"^bulk import \(operator (?P<operator>.*)\)$")
+
+
+def choice_label(choices: Any, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _who(event: AccessEvent, profession: str) -> str:
+    """The subject of the sentence: a name, then what they are and for whom, between commas."""
+    details: list[str] = []
+    if event.actor_role == "anonymous" or (event.actor_uuid is None and not event.actor_label):
+        name = _("Someone who was not logged in")
+    elif event.actor_role == "import":
+        match = _IMPORT_LABEL.match(event.actor_label)
+        name = (
+            _("The bulk import (operator %(operator)s)") % {"operator": match["operator"]}
+            if match
+            else event.actor_label
+        )
+    else:
+        name = event.actor_label
+    if event.actor_role == "professional" and profession:
+        details.append(_lower_first(profession))
+    elif event.actor_role == "support_agent":
+        details.append(_("support agent"))
+    elif event.actor_role == "operator":
+        details.append(_("operator of the service"))
+    if event.on_behalf_of_label:
+        details.append(_("for %(principal)s") % {"principal": event.on_behalf_of_label})
+    if not details:
+        return name
+    # Translators: a name followed by what the person is and for whom, e.g. "Bob Martin, for Alice Martin,".
+    return _("%(name)s, %(details)s,") % {"name": name, "details": ", ".join(details)}
+
+
+def _object(event: AccessEvent, record: Record, own: bool) -> str:
+    if event.resource_type == "document":
+        if not event.resource_label:
+            return _("a document")
+        if own:
+            return _("your document “%(title)s”") % {"title": event.resource_label}
+        return _("the document “%(title)s”") % {"title": event.resource_label}
+    if event.resource_type not in ("", "record") and event.resource_label:
+        return _("“%(label)s”") % {"label": event.resource_label}
+    if own:
+        return _("your record")
+    return _("the record of %(name)s") % {"name": str(record)}
+
+
+def _refusal(event: AccessEvent) -> str:
+    return str(REFUSALS.get(event.reason_code, _("refused")))
+
+
+def entry_sentence(*, event: AccessEvent, reader: User, record: Record, profession: str = "") -> str:
+    """One journal entry as a sentence in the active language, addressed to ``reader``."""
+    you = event.actor_uuid is not None and event.actor_uuid == reader.uuid
+    own = record.owner_id is not None and record.owner_id == reader.pk
+    target = _object(event, record, own)
+    done, attempted = ACTION_PHRASES.get(event.action, (None, None))
+    if done is None:  # an action this table does not know yet still reads, with its code
+        code = choice_label(Action, event.action).replace("%", "%%")
+        done = _("acted on %(object)s (%(action)s)").replace("%(action)s", code)
+        attempted = _("act on %(object)s (%(action)s)").replace("%(action)s", code)
+    if event.outcome == Outcome.DENIED:
+        what = str(attempted) % {"object": target}
+        if you:
+            return _("You tried to %(what)s: %(refusal)s.") % {"what": what, "refusal": _refusal(event)}
+        return _("%(who)s tried to %(what)s: %(refusal)s.") % {
+            "who": _who(event, profession),
+            "what": what,
+            "refusal": _refusal(event),
+        }
+    what = str(done) % {"object": target}
+    # The basis adds nothing when the person acts on their own record, or for the import.
+    basis = BASIS_PHRASES.get(event.basis)
+    if basis is None or event.basis == Basis.OWNER or event.actor_role == "import":
+        if you:
+            return _("You %(what)s.") % {"what": what}
+        return _("%(who)s %(what)s.") % {"who": _who(event, profession), "what": what}
+    if you:
+        return _("You %(what)s, %(basis)s.") % {"what": what, "basis": basis}
+    return _("%(who)s %(what)s, %(basis)s.") % {"who": _who(event, profession), "what": what, "basis": basis}
+
+
+def entry_reason(event: AccessEvent) -> str:
+    if event.outcome != Outcome.DENIED:
+        return ""
+    if event.reason_code in REFUSALS:
+        return str(REFUSALS[event.reason_code])
+    return str(REASONS.get(event.reason_code, REASONS["not_allowed"]))

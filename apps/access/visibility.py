@@ -1,0 +1,142 @@
+""" "Who can see this document, and why": asked of the access policy itself, for each kind of actor.
+
+Each kind is a stand-in actor, given the facts that would open the door for
+such a person (a care relationship, an emergency...) through the policy's
+per-decision memo; the real bases and the person's real restrictions decide.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_lazy as _
+
+from apps.access.policy import Action, Resource, decide
+from apps.access.professional import privacy
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.records.models import Document
+
+_STANDIN_PK = -1
+
+# Why, in the person's words, by the policy's reason code.
+PANEL_REASONS: dict[str, Any] = {
+    "owner": _("It is your record."),
+    "parent": _("They manage this child's record."),
+    "care_relationship": _("A professional who declares they take care of you can read it."),
+    "designated_doctor": _("Your designated doctor sees all your documents, hidden ones included."),
+    "break_glass": _("In an emergency, a professional can open your record; you are told at once."),
+    "blocked": _("You blocked this professional."),
+    "professional_access_off": _("You turned access by professionals off."),
+    "masked": _("You hid this document from professionals."),
+    "profession_matrix": _("This kind of document is not shown to every profession."),
+    "support_without_mandate": _("Support agents never see medical content without a mandate you give."),
+    "operator": _("The people who run the service never see medical content."),
+    "not_allowed": _("Nobody you chose."),
+}
+
+
+@dataclass(frozen=True)
+class PanelLine:
+    who: str
+    allowed: bool
+    why: str
+
+
+def _standin(role: str, **fields: Any) -> User:
+    from apps.accounts.models import User
+
+    person = User(role=role, uuid=uuid.uuid4(), is_active=True, **fields)
+    person.pk = _STANDIN_PK
+    return person
+
+
+def _line(who: Any, decision, *, fallback: str = "not_allowed") -> PanelLine:
+    code = decision.reason_code if decision.reason_code in PANEL_REASONS else fallback
+    return PanelLine(who=str(who), allowed=decision.allowed, why=str(PANEL_REASONS[code]))
+
+
+def who_can_see(*, document: Document, reader: User) -> list[PanelLine]:
+    from apps.accounts.models import Profession, Role, User
+
+    record = document.record
+    resource = Resource("document", document.uuid, document.title, category=document.category, masked=document.masked)
+    action = Action.DOCUMENT_READ
+    memo: dict[str, Any] = {}
+    state = privacy(record, memo)
+    lines: list[PanelLine] = []
+
+    if record.owner_id:
+        owner = record.owner if record.owner_id != reader.pk else reader
+        lines.append(
+            _line(
+                _("You") if owner.pk == reader.pk else owner,
+                decide(actor=owner, record=record, action=action, resource=resource),
+            )
+        )
+    for guardianship in record.guardianships.active().select_related("guardian"):
+        guardian = guardianship.guardian
+        who = _("You (parent)") if guardian.pk == reader.pk else _("%(name)s (parent)") % {"name": guardian}
+        lines.append(_line(who, decide(actor=guardian, record=record, action=action, resource=resource)))
+    lines.append(
+        PanelLine(who=str(_("Your caregivers")), allowed=False, why=str(_("You have not chosen any caregiver.")))
+    )
+
+    doctor = User.objects.filter(uuid=state.designated_doctor).first() if state.designated_doctor else None
+    if doctor is not None:
+        lines.append(
+            _line(
+                _("Your designated doctor, %(name)s") % {"name": doctor},
+                decide(actor=doctor, record=record, action=action, resource=resource),
+            )
+        )
+    else:
+        lines.append(
+            PanelLine(who=str(_("Your designated doctor")), allowed=False, why=str(_("You have not designated one.")))
+        )
+
+    caring = _standin(Role.PROFESSIONAL, profession=Profession.GENERAL_PRACTITIONER)
+    care_memo = {**memo, f"care:{_STANDIN_PK}": {record.pk}}
+    lines.append(
+        _line(
+            _("A doctor caring for you"),
+            decide(actor=caring, record=record, action=action, resource=resource, memo=care_memo),
+        )
+    )
+
+    blocked = _standin(Role.PROFESSIONAL, profession=Profession.GENERAL_PRACTITIONER)
+    blocked_memo = {
+        **memo,
+        f"care:{_STANDIN_PK}": {record.pk},
+        f"privacy:{record.pk}": dataclasses.replace(state, blocked=state.blocked | {str(blocked.uuid)}),
+    }
+    lines.append(
+        _line(
+            _("A professional you blocked"),
+            decide(actor=blocked, record=record, action=action, resource=resource, memo=blocked_memo),
+        )
+    )
+
+    emergency = _standin(Role.PROFESSIONAL, profession=Profession.GENERAL_PRACTITIONER)
+    emergency_memo = {**memo, f"emergency:{_STANDIN_PK}": {record.pk}}
+    decision = decide(actor=emergency, record=record, action=action, resource=resource, memo=emergency_memo)
+    why = None if decision.allowed or decision.reason_code == "masked" else _("You refused emergency access.")
+    line = _line(_("Emergency services"), decision)
+    lines.append(dataclasses.replace(line, why=str(why)) if why else line)
+
+    agent = _standin(Role.SUPPORT_AGENT)
+    lines.append(
+        _line(_("A support agent"), decide(actor=agent, record=record, action=action, resource=resource, memo={}))
+    )
+    operator = _standin(Role.PATIENT, is_staff=True)
+    lines.append(
+        _line(
+            _("The service's operators"),
+            decide(actor=operator, record=record, action=action, resource=resource, memo={}),
+        )
+    )
+    return lines

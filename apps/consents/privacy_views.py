@@ -1,0 +1,173 @@
+"""The person's privacy pages: settings with their explanations and history, professionals, access codes."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+import qrcode
+import qrcode.image.svg
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.access import services as access_services
+from apps.access.policy import Action
+from apps.accounts.models import Role, User
+from apps.consents import privacy
+from apps.consents.explanations import EXPLANATIONS
+from apps.consents.models import SettingKey
+from apps.consents.services import privacy_state, setting_history
+from apps.records import selectors
+from apps.records.models import Document
+
+CODE_DURATIONS = [
+    (1, gettext_lazy("1 hour")),
+    (4, gettext_lazy("4 hours")),
+    (24, gettext_lazy("1 day")),
+    (72, gettext_lazy("3 days")),
+    (168, gettext_lazy("7 days")),
+]
+
+
+class AccessCodeCreateForm(forms.Form):
+    hours = forms.TypedChoiceField(label=gettext_lazy("Valid for"), choices=CODE_DURATIONS, coerce=int, initial=4)
+
+
+def _record(request: HttpRequest, record_uuid, action=Action.SETTINGS_READ):
+    record, _decision = selectors.record_get_for(actor=request.user, record_uuid=record_uuid, action=action)
+    return record
+
+
+def _professional(uuid_value: str) -> User:
+    professional = User.objects.filter(uuid=uuid_value, role=Role.PROFESSIONAL).first() if uuid_value else None
+    if professional is None:
+        raise Http404
+    return professional
+
+
+@login_required
+def privacy_settings(request: HttpRequest, record_uuid) -> HttpResponse:
+    record = _record(request, record_uuid)
+    state = privacy_state(record=record)
+    toggles = [
+        (key, label, getattr(state, key), EXPLANATIONS[key])
+        for key, label in SettingKey.choices
+        if key in privacy.TOGGLES
+    ]
+    people = {str(u.uuid): u for u in User.objects.filter(uuid__in=[*state.blocked, state.designated_doctor or None])}
+    query = request.GET.get("q", "").strip()
+    return render(
+        request,
+        "consents/privacy.html",
+        {
+            "record": record,
+            "toggles": toggles,
+            "designated": people.get(state.designated_doctor or ""),
+            "blocked": [people[u] for u in state.blocked if u in people],
+            "masked": Document.objects.filter(record=record, masked=True).order_by("title"),
+            "history": setting_history(actor=request.user, record=record),
+            "query": query,
+            "found": access_services.professionals_search(query=query) if query else [],
+            "explain_designated": EXPLANATIONS[SettingKey.DESIGNATED_DOCTOR],
+            "explain_blocked": EXPLANATIONS[SettingKey.BLOCKED_PROFESSIONAL],
+            "explain_masked": EXPLANATIONS[SettingKey.MASKED_DOCUMENT],
+        },
+    )
+
+
+@login_required
+@require_POST
+def privacy_toggle(request: HttpRequest, record_uuid) -> HttpResponse:
+    record = _record(request, record_uuid, action=Action.SETTINGS_EDIT)
+    key = request.POST.get("key", "")
+    if key not in privacy.TOGGLES:
+        raise Http404
+    privacy.toggle_set(actor=request.user, record=record, key=key, on=request.POST.get("on") == "1")
+    messages.success(request, _("Your choice is saved."))
+    return redirect("privacy_settings", record_uuid=record.uuid)
+
+
+@login_required
+@require_POST
+def privacy_block(request: HttpRequest, record_uuid) -> HttpResponse:
+    record = _record(request, record_uuid, action=Action.SETTINGS_EDIT)
+    professional = _professional(request.POST.get("professional", ""))
+    blocked = request.POST.get("blocked") == "1"
+    privacy.professional_block(actor=request.user, record=record, professional=professional, blocked=blocked)
+    messages.success(
+        request,
+        (_("%(name)s can no longer open your record.") if blocked else _("%(name)s is no longer blocked."))
+        % {"name": professional},
+    )
+    return redirect("privacy_settings", record_uuid=record.uuid)
+
+
+@login_required
+@require_POST
+def privacy_designate(request: HttpRequest, record_uuid) -> HttpResponse:
+    record = _record(request, record_uuid, action=Action.SETTINGS_EDIT)
+    uuid_value = request.POST.get("professional", "")
+    professional = _professional(uuid_value) if uuid_value else None
+    privacy.designated_doctor_set(actor=request.user, record=record, professional=professional)
+    messages.success(
+        request, _("Your designated doctor is saved.") if professional else _("You have no designated doctor now.")
+    )
+    return redirect("privacy_settings", record_uuid=record.uuid)
+
+
+def _qr_svg(text: str) -> str:
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = BytesIO()
+    image.save(buffer)
+    return buffer.getvalue().decode()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def access_codes(request: HttpRequest, record_uuid) -> HttpResponse:
+    record = _record(request, record_uuid)
+    form = AccessCodeCreateForm(request.POST or None)
+    fresh = None
+    if request.method == "POST" and form.is_valid():
+        code, plain = access_services.access_code_create(
+            actor=request.user, record=record, hours=form.cleaned_data["hours"]
+        )
+        fresh = {"code": plain, "expires_at": code.expires_at, "qr": _qr_svg(f"{settings.SITE_URL}/pro/?code={plain}")}
+    return render(
+        request,
+        "consents/access_codes.html",
+        {
+            "record": record,
+            "form": form,
+            "fresh": fresh,
+            "codes": [
+                (code, _code_state(code))
+                for code in access_services.access_codes_for(actor=request.user, record=record)
+            ],
+        },
+    )
+
+
+def _code_state(code) -> str:
+    if code.revoked_at:
+        return str(_("cancelled"))
+    if code.expires_at <= timezone.now():
+        return str(_("ended"))
+    return str(_("valid until %(date)s")) % {
+        "date": formats.date_format(timezone.localtime(code.expires_at), "DATETIME_FORMAT")
+    }
+
+
+@login_required
+@require_POST
+def access_code_revoke(request: HttpRequest, code_uuid) -> HttpResponse:
+    code = access_services.access_code_revoke(actor=request.user, code_uuid=code_uuid)
+    messages.success(request, _("The code …%(hint)s no longer works.") % {"hint": code.hint})
+    return redirect("access_codes", record_uuid=code.record.uuid)
