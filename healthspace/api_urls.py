@@ -3,6 +3,14 @@ from django.urls import path
 from apps.access.history_api import AccessHistoryApi
 from apps.accounts.api import MeApi, TokenApi
 from apps.consents.api import DirectivesApi
+from apps.consents.privacy_api import (
+    AccessCodeRevokeApi,
+    AccessCodesApi,
+    BlockedProfessionalsApi,
+    DesignatedDoctorApi,
+    PrivacySettingsApi,
+    SettingHistoryApi,
+)
 from apps.notifications.api import NotificationListApi, NotificationReadApi, PreferencesApi, UnreadCountApi
 from apps.records.api import RecordDetailApi, RecordListApi
 from apps.records.document_api import DocumentApi, DocumentContentApi, RecordDocumentsApi, RecordFactsApi
@@ -22,4 +30,10 @@ urlpatterns = [
     path("notifications/read/", NotificationReadApi.as_view(), name="api_notifications_read"),
     path("notifications/preferences/", PreferencesApi.as_view(), name="api_notification_preferences"),
     path("notifications/unread-count/", UnreadCountApi.as_view(), name="api_notifications_unread"),
+    path("records/<uuid:record_uuid>/privacy/", PrivacySettingsApi.as_view(), name="api_privacy"),
+    path("records/<uuid:record_uuid>/privacy/history/", SettingHistoryApi.as_view(), name="api_privacy_history"),
+    path("records/<uuid:record_uuid>/blocked-professionals/", BlockedProfessionalsApi.as_view(), name="api_blocked"),
+    path("records/<uuid:record_uuid>/designated-doctor/", DesignatedDoctorApi.as_view(), name="api_designated_doctor"),
+    path("records/<uuid:record_uuid>/access-codes/", AccessCodesApi.as_view(), name="api_access_codes"),
+    path("access-codes/<uuid:code_uuid>/revoke/", AccessCodeRevokeApi.as_view(), name="api_access_code_revoke"),
 ]

@@ -86,6 +86,7 @@ def timeline(request: HttpRequest, record_uuid) -> HttpResponse:
             # What the page offers (not an access: nothing is read): no journal entry.
             "can_upload": decide(actor=request.user, record=record, action=Action.DOCUMENT_UPLOAD).allowed,
             "can_manage": decide(actor=request.user, record=record, action=Action.SETTINGS_EDIT).allowed,
+            "can_read_history": decide(actor=request.user, record=record, action=Action.JOURNAL_READ).allowed,
         },
     )
 
