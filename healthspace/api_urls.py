@@ -13,6 +13,8 @@ from apps.consents.privacy_api import (
 )
 from apps.notifications.api import NotificationListApi, NotificationReadApi, PreferencesApi, UnreadCountApi
 from apps.records.api import RecordDetailApi, RecordListApi
+from apps.summaries.summary_api import RecordSummaryApi
+from apps.summaries.api import SummaryExportApi, SummaryExportDownloadApi, SummaryPdfRequestApi
 from apps.records.document_api import DocumentApi, DocumentContentApi, RecordDocumentsApi, RecordFactsApi
 
 urlpatterns = [
@@ -21,6 +23,7 @@ urlpatterns = [
     path("records/", RecordListApi.as_view(), name="api_records"),
     path("records/<uuid:record_uuid>/", RecordDetailApi.as_view(), name="api_record_detail"),
     path("records/<uuid:record_uuid>/documents/", RecordDocumentsApi.as_view(), name="api_record_documents"),
+    path("records/<uuid:record_uuid>/summary/", RecordSummaryApi.as_view(), name="api_record_summary"),
     path("records/<uuid:record_uuid>/facts/", RecordFactsApi.as_view(), name="api_record_facts"),
     path("records/<uuid:record_uuid>/directives/", DirectivesApi.as_view(), name="api_record_directives"),
     path("records/<uuid:record_uuid>/access-history/", AccessHistoryApi.as_view(), name="api_access_history"),
@@ -36,4 +39,7 @@ urlpatterns = [
     path("records/<uuid:record_uuid>/designated-doctor/", DesignatedDoctorApi.as_view(), name="api_designated_doctor"),
     path("records/<uuid:record_uuid>/access-codes/", AccessCodesApi.as_view(), name="api_access_codes"),
     path("access-codes/<uuid:code_uuid>/revoke/", AccessCodeRevokeApi.as_view(), name="api_access_code_revoke"),
+    path("records/<uuid:record_uuid>/summary/pdf/", SummaryPdfRequestApi.as_view(), name="api_summary_pdf"),
+    path("summary-exports/<uuid:export_uuid>/", SummaryExportApi.as_view(), name="api_summary_export"),
+    path("summary-exports/<uuid:export_uuid>/download/", SummaryExportDownloadApi.as_view(), name="api_summary_export_download"),
 ]

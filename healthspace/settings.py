@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "apps.records",
     "apps.clinical",
     "apps.consents",
+    "apps.summaries",
     "apps.notifications",
 ]
 
@@ -155,6 +156,7 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULE = {
     "flush-outbox": {"task": "apps.notifications.tasks.flush_outbox", "schedule": 60.0},
     "resume-documents": {"task": "apps.records.tasks.resume_stalled_documents", "schedule": 120.0},
+    "resume-summary-exports": {"task": "apps.summaries.tasks.resume_stalled_summary_exports", "schedule": 60.0},
     "daily-digests": {"task": "apps.notifications.tasks.send_daily_digests", "schedule": 24 * 3600.0},
 }
 

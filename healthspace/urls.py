@@ -22,5 +22,7 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_docs"),
     path("", include("apps.consents.urls")),
     path("", include("apps.access.history_urls")),
+    path("", include("apps.summaries.urls")),
+    path("", include("apps.clinical.urls")),
     path("", include("apps.records.urls")),
 ]

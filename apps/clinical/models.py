@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,6 +16,11 @@ class FactKind(models.TextChoices):
     MEDICATION = "medication", _("Medications")
     IMMUNIZATION = "immunization", _("Vaccinations")
     OBSERVATION = "observation", _("Results and measurements")
+
+
+class FactOrigin(models.TextChoices):
+    IMPORTED = "imported", _("from a document")
+    DECLARED = "declared", _("declared")
 
 
 class ClinicalFact(models.Model):
@@ -41,6 +47,15 @@ class ClinicalFact(models.Model):
     interpretation = models.CharField(max_length=50, blank=True)
     detail = models.CharField(max_length=500, blank=True, help_text="Reaction, severity, dosage, route...")
     code_known = models.BooleanField(default=True, help_text="False when only the original text was available")
+    origin = models.CharField(max_length=10, choices=FactOrigin.choices, default=FactOrigin.IMPORTED)
+    # Kept when the document is deleted, so the fact can say which source it had.
+    source_label = models.CharField(max_length=300, blank=True)
+    declared_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    declared_by_label = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("structured fact")
@@ -52,3 +67,18 @@ class ClinicalFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.display}"
+
+
+class RectificationRequest(models.Model):
+    """The person says an imported fact is wrong. Kept with the fact and shown to professionals;
+    the fact itself is never silently changed."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    fact = models.ForeignKey(ClinicalFact, on_delete=models.CASCADE, related_name="rectifications")
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"rectification of {self.fact_id}"

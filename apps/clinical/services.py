@@ -51,6 +51,7 @@ def facts_from_parsed(*, document: Document, parsed: ParsedDocument) -> list[Cli
             interpretation=fact.interpretation[:50],
             detail=fact.detail[:500],
             code_known=fact.code_known,
+            source_label=document.title[:300],
         )
         for fact in parsed.facts
     ]

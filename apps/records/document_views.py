@@ -15,6 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.access.policy import Action, decide
 from apps.access.visibility import who_can_see
+from apps.summaries.builder import record_summary
+from apps.summaries.presentation import results_for_display
 from apps.clinical.models import FactKind
 from apps.records import documents, selectors
 from apps.records.models import DocumentCategory, DocumentSource, DocumentStatus
@@ -59,6 +61,10 @@ class DocumentEditForm(forms.Form):
 @login_required
 def timeline(request: HttpRequest, record_uuid) -> HttpResponse:
     record, decision = selectors.record_get_for(actor=request.user, record_uuid=record_uuid)
+    summary = None
+    if not request.GET and decide(actor=request.user, record=record, action=Action.PROFILE_READ).allowed:
+        # The record's first screen answers "what matters now?" before the documents.
+        summary = record_summary(actor=request.user, record=record)
     form = TimelineFilterForm(request.GET or None)
     page = documents_timeline(
         actor=request.user, record=record, filters=form.filters(), cursor=request.GET.get("after", "")
@@ -83,6 +89,8 @@ def timeline(request: HttpRequest, record_uuid) -> HttpResponse:
             "categories": [c for c in categories if c[2]],
             "next_cursor": page.next_cursor,
             "query_string": query.urlencode(),
+            "summary": summary,
+            "results": results_for_display(summary) if summary else [],
             # What the page offers (not an access: nothing is read): no journal entry.
             "can_upload": decide(actor=request.user, record=record, action=Action.DOCUMENT_UPLOAD).allowed,
             "can_manage": decide(actor=request.user, record=record, action=Action.SETTINGS_EDIT).allowed,

@@ -78,6 +78,12 @@ class Command(BaseCommand):
             report = import_file(corpus / name, actor=actor, record=record)
             if report.outcome == "refused":
                 self.stderr.write(f"  {name}: {report.reason}")
+        # Patients of another system, moved in by the operators' import: records
+        # without an account, that a professional can find and open (with trends).
+        for path in sorted((corpus / "synthea-fhir-r4").glob("*.json")):
+            report = import_file(path, actor=actor, create_records=True)
+            if report.outcome == "refused":
+                self.stderr.write(f"  {path.name}: {report.reason}")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--force", action="store_true", help="Seed even when DEBUG is off (never in production).")

@@ -1,0 +1,247 @@
+"""Summary PDF exports: requested through the access policy, built at once or in the background,
+stored encrypted, downloaded through the policy again.
+
+Small records are rendered during the request (status ``ready`` at once). Records
+with more than ``SUMMARY_PDF_SYNC_MAX_FACTS`` facts get a pending export and a
+Celery task, enqueued on commit; if the broker is down the export stays pending
+and ``resume_stalled_summary_exports`` (beat) hands it over again. Building is
+idempotent: a finished export is never built twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from apps.access.policy import Action, Decision, Resource, authorize, decide, journal_missing_record, journal_note
+from apps.access.professional import visible_documents_filter
+from apps.clinical.models import ClinicalFact
+from apps.records import crypto
+from apps.records.models import Record
+from apps.records.selectors import RecordUnavailable
+from apps.summaries import pdf
+from apps.summaries.builder import record_summary
+from apps.summaries.models import ExportStatus, SummaryExport
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+SYNC_MAX_FACTS_DEFAULT = 500
+RESOURCE_TYPE = "summary_pdf"
+RESOURCE_LABEL = _("patient summary (PDF)")
+ERROR_MAX_LENGTH = 2000
+
+
+class ExportNotReady(Exception):
+    """The PDF is not there yet (pending, running) or will never be (failed)."""
+
+    def __init__(self, export: SummaryExport) -> None:
+        super().__init__(export.status)
+        self.export = export
+
+
+def _resource(export: SummaryExport | None = None) -> Resource:
+    return Resource(type=RESOURCE_TYPE, uuid=export.uuid if export else None, label=str(RESOURCE_LABEL))
+
+
+def sync_max_facts() -> int:
+    return int(getattr(settings, "SUMMARY_PDF_SYNC_MAX_FACTS", SYNC_MAX_FACTS_DEFAULT))
+
+
+def _blob_name(export: SummaryExport) -> str:
+    return f"summaries/{export.record.uuid}/{export.uuid}.pdf"
+
+
+# --- Requesting ----------------------------------------------------------------------
+
+
+def summary_export_request(*, actor: User, record: Record, language: str = "") -> SummaryExport:
+    """Start a summary PDF for ``record``: ready at once for a small record, else built in the background.
+
+    Raises RecordUnavailable (a 404) when the policy refuses; the decision is journaled either way.
+    """
+    decision = authorize(actor=actor, record=record, action=Action.PROFILE_READ, resource=_resource())
+    if not decision.allowed:
+        raise RecordUnavailable(decision)
+    export = SummaryExport.objects.create(
+        record=record, requested_by=actor, language=language or translation.get_language() or ""
+    )
+    if ClinicalFact.objects.filter(record=record).count() <= sync_max_facts():
+        summary_export_build(export_id=export.pk)
+        export.refresh_from_db()
+    else:
+        transaction.on_commit(lambda: summary_export_enqueue(export_id=export.pk))
+    return export
+
+
+def summary_export_request_for(*, actor: User, record_uuid: UUID | str, language: str = "") -> SummaryExport:
+    """The same, from a record's identifier (a missing record is journaled as a denial)."""
+    record = Record.objects.filter(uuid=record_uuid).first()
+    if record is None:
+        raise RecordUnavailable(journal_missing_record(actor=actor, record_uuid=_as_uuid(record_uuid), action=Action.PROFILE_READ))
+    return summary_export_request(actor=actor, record=record, language=language)
+
+
+def _as_uuid(value: UUID | str) -> UUID | None:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except ValueError:
+        return None
+
+
+def summary_export_enqueue(*, export_id: int) -> None:
+    from apps.summaries.tasks import build_summary_pdf
+
+    SummaryExport.objects.filter(pk=export_id).update(queued_at=timezone.now())
+    try:
+        build_summary_pdf.delay(export_id)
+    except Exception:  # broker unreachable: resume_stalled_summary_exports will queue it again
+        SummaryExport.objects.filter(pk=export_id).update(queued_at=None)
+        logger.warning("summary export %s left waiting: broker unavailable", export_id, exc_info=True)
+
+
+def summary_exports_stalled() -> list[int]:
+    """Exports to hand to the broker again: never handed over (the broker was down) and older
+    than a minute, or handed over long ago and still not finished (a lost worker)."""
+    now = timezone.now()
+    return list(
+        SummaryExport.objects.filter(status__in=[ExportStatus.PENDING, ExportStatus.RUNNING])
+        .filter(
+            Q(queued_at__isnull=True, created_at__lt=now - timedelta(minutes=1))
+            | Q(queued_at__lt=now - timedelta(minutes=15))
+        )
+        .values_list("pk", flat=True)[:200]
+    )
+
+
+# --- Building ------------------------------------------------------------------------
+
+
+def _progress(export: SummaryExport, value: int) -> None:
+    SummaryExport.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(progress=value)
+
+
+def summary_export_build(*, export_id: int) -> str:
+    """Build, render and store one export; returns its final status. A finished export is left alone."""
+    export = SummaryExport.objects.select_related("record", "requested_by").filter(pk=export_id).first()
+    if export is None:
+        return "missing"
+    if export.finished:
+        return export.status
+    claimed = SummaryExport.objects.filter(
+        pk=export.pk, status__in=[ExportStatus.PENDING, ExportStatus.RUNNING]
+    ).update(status=ExportStatus.RUNNING, progress=0)
+    if not claimed:
+        return SummaryExport.objects.values_list("status", flat=True).get(pk=export.pk)
+    stored = ""
+    try:
+        with translation.override(export.language or settings.LANGUAGE_CODE):
+            # Built as the requester sees the record, checked (and journaled) again now:
+            # an access withdrawn since the request stops the export.
+            _progress(export, 10)
+            summary = record_summary(actor=export.requested_by, record=export.record)
+            _progress(export, 60)
+            data = pdf.summary_pdf(summary=summary)
+            _progress(export, 90)
+            stored = crypto.store_encrypted(
+                storage=default_storage, name=_blob_name(export), plaintext=data, associated_id=str(export.uuid)
+            )
+    except Exception as error:
+        logger.exception("summary export %s failed", export.uuid)
+        if stored:
+            default_storage.delete(stored)
+        SummaryExport.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
+            status=ExportStatus.FAILED,
+            blob_name="",
+            finished_at=timezone.now(),
+            error=f"{type(error).__name__}: {error}"[:ERROR_MAX_LENGTH],
+        )
+        return ExportStatus.FAILED
+    done = SummaryExport.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
+        status=ExportStatus.READY, progress=100, blob_name=stored, finished_at=timezone.now(), error=""
+    )
+    if not done:  # another run finished first: keep its PDF, drop ours
+        default_storage.delete(stored)
+    return ExportStatus.READY
+
+
+# --- Reading -------------------------------------------------------------------------
+
+
+def _export_or_404(*, actor: User, export_uuid: UUID | str) -> SummaryExport:
+    export = SummaryExport.objects.select_related("record").filter(uuid=_as_uuid(export_uuid)).first()
+    if export is None:
+        raise RecordUnavailable(
+            journal_note(
+                actor=actor,
+                record_uuid=None,
+                action=Action.PROFILE_READ,
+                allowed=False,
+                reason_code="no_such_record",
+                resource=Resource(type=RESOURCE_TYPE, uuid=_as_uuid(export_uuid), label=str(RESOURCE_LABEL)),
+            )
+        )
+    return export
+
+
+def _authorize_export(*, actor: User, export: SummaryExport) -> Decision:
+    """The requester, while the policy still lets them read the record; anyone else the policy lets
+    read the whole medical profile (the PDF holds what the requester could see, no less)."""
+    resource = _resource(export)
+    is_requester = actor.is_authenticated and actor.pk == export.requested_by_id
+    if not is_requester:
+        preview = decide(actor=actor, record=export.record, action=Action.PROFILE_READ, resource=resource)
+        if preview.allowed and visible_documents_filter(actor, preview) != Q():
+            # A professional sees only part of the record: not a PDF someone else made of all of it.
+            decision = journal_note(
+                actor=actor,
+                record_uuid=export.record.uuid,
+                action=Action.PROFILE_READ,
+                allowed=False,
+                reason_code="not_allowed",
+                resource=resource,
+            )
+            raise RecordUnavailable(decision)
+    decision = authorize(actor=actor, record=export.record, action=Action.PROFILE_READ, resource=resource)
+    if not decision.allowed:
+        raise RecordUnavailable(decision)
+    return decision
+
+
+def summary_export_get_for(*, actor: User, export_uuid: UUID | str) -> SummaryExport:
+    """An export's status, for its requester (not journaled: no medical content, polled every few
+    seconds) or, through the policy and journaled, for someone allowed on the record."""
+    export = _export_or_404(actor=actor, export_uuid=export_uuid)
+    if not (actor.is_authenticated and actor.pk == export.requested_by_id):
+        _authorize_export(actor=actor, export=export)
+    return export
+
+
+def summary_export_download(*, actor: User, export_uuid: UUID | str) -> bytes:
+    """The PDF, decrypted, after a fresh (journaled) decision. Raises ExportNotReady when not ready."""
+    export, data = summary_export_content(actor=actor, export_uuid=export_uuid)
+    return data
+
+
+def summary_export_content(*, actor: User, export_uuid: UUID | str) -> tuple[SummaryExport, bytes]:
+    export = _export_or_404(actor=actor, export_uuid=export_uuid)
+    _authorize_export(actor=actor, export=export)
+    if export.status != ExportStatus.READY or not export.blob_name:
+        raise ExportNotReady(export)
+    data = crypto.read_decrypted(storage=default_storage, name=export.blob_name, associated_id=str(export.uuid))
+    return export, data
+
+
+def export_filename(export: SummaryExport) -> str:
+    return f"patient-summary-{export.record.uuid}-{timezone.localdate(export.created_at).isoformat()}.pdf"

@@ -1,0 +1,21 @@
+"""What the summary page shows, computed outside the template."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from apps.summaries.charts import sparkline_svg, values_text
+
+if TYPE_CHECKING:
+    from apps.summaries.builder import ResultSeries, Summary
+
+
+def results_for_display(summary: Summary) -> list[tuple[ResultSeries, str, str]]:
+    return [
+        (
+            series,
+            sparkline_svg(series.points, unit=series.unit, low=series.reference_low, high=series.reference_high),
+            values_text(series.points, series.unit),
+        )
+        for series in summary.results
+    ]
