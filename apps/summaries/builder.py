@@ -46,7 +46,6 @@ INACTIVE_STATUSES = {
 # Conditions worth an alert on the first screen (matched on the text, in French or English).
 SERIOUS_WORDS = (
     "diabet",
-    "diabèt",
     "cancer",
     "carcinom",
     "tumeur",
@@ -54,11 +53,11 @@ SERIOUS_WORDS = (
     "insuffisance",
     "failure",
     "epilep",
-    "épilep",
     "infarct",
+    "cardiac arrest",
+    "arret cardiaque",
     "stroke",
     "avc",
-    "hémophil",
     "hemophil",
     "anticoag",
     "transplant",
@@ -68,11 +67,11 @@ SERIOUS_WORDS = (
     "asthm",
     "bpco",
     "copd",
-    "dément",
+    "dement",
     "dementia",
     "pacemaker",
     "stimulateur",
-)
+)  # compared with the text folded (no accents, lower case)
 RESULTS_LIMIT = 40
 TREND_POINTS = 8
 

@@ -40,10 +40,7 @@ def fact(record, document, **fields):
 
 def test_imported_chronic_record_shows_active_problems_and_results_with_trends(chet):
     summary = record_summary(actor=chet.owner, record=chet)
-    assert [line.display for line in summary.problems][:2] == [
-        "Cardiac Arrest",
-        "History of cardiac arrest (situation)",
-    ]
+    assert {line.display for line in summary.problems} == {"Cardiac Arrest", "History of cardiac arrest (situation)"}
     assert any(line.display == "Cardiac Arrest" for line in summary.alerts)
     assert "Viral sinusitis (disorder)" not in [line.display for line in summary.problems]  # resolved
     weights = [s for s in summary.results if s.code == "29463-7"]
