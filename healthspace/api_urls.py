@@ -2,6 +2,7 @@ from django.urls import path
 
 from apps.access.history_api import AccessHistoryApi
 from apps.accounts.api import MeApi, TokenApi
+from apps.clinical.api import FactRectificationsApi, ProfileFactApi, RecordProfileFactsApi
 from apps.consents.api import DirectivesApi
 from apps.consents.privacy_api import (
     AccessCodeRevokeApi,
@@ -13,9 +14,9 @@ from apps.consents.privacy_api import (
 )
 from apps.notifications.api import NotificationListApi, NotificationReadApi, PreferencesApi, UnreadCountApi
 from apps.records.api import RecordDetailApi, RecordListApi
-from apps.summaries.summary_api import RecordSummaryApi
-from apps.summaries.api import SummaryExportApi, SummaryExportDownloadApi, SummaryPdfRequestApi
 from apps.records.document_api import DocumentApi, DocumentContentApi, RecordDocumentsApi, RecordFactsApi
+from apps.summaries.api import SummaryExportApi, SummaryExportDownloadApi, SummaryPdfRequestApi
+from apps.summaries.summary_api import RecordSummaryApi
 
 urlpatterns = [
     path("auth/token/", TokenApi.as_view(), name="api_token"),
@@ -39,7 +40,14 @@ urlpatterns = [
     path("records/<uuid:record_uuid>/designated-doctor/", DesignatedDoctorApi.as_view(), name="api_designated_doctor"),
     path("records/<uuid:record_uuid>/access-codes/", AccessCodesApi.as_view(), name="api_access_codes"),
     path("access-codes/<uuid:code_uuid>/revoke/", AccessCodeRevokeApi.as_view(), name="api_access_code_revoke"),
+    path("records/<uuid:record_uuid>/profile/facts/", RecordProfileFactsApi.as_view(), name="api_profile_facts"),
+    path("profile/facts/<uuid:fact_uuid>/", ProfileFactApi.as_view(), name="api_profile_fact"),
+    path("profile/facts/<uuid:fact_uuid>/rectifications/", FactRectificationsApi.as_view(), name="api_rectify"),
     path("records/<uuid:record_uuid>/summary/pdf/", SummaryPdfRequestApi.as_view(), name="api_summary_pdf"),
     path("summary-exports/<uuid:export_uuid>/", SummaryExportApi.as_view(), name="api_summary_export"),
-    path("summary-exports/<uuid:export_uuid>/download/", SummaryExportDownloadApi.as_view(), name="api_summary_export_download"),
+    path(
+        "summary-exports/<uuid:export_uuid>/download/",
+        SummaryExportDownloadApi.as_view(),
+        name="api_summary_export_download",
+    ),
 ]

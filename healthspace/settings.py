@@ -344,6 +344,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentStatusEnum": "apps.records.models.DocumentStatus",
+        "SummaryExportStatusEnum": "apps.summaries.models.ExportStatus",
+    },
 }
 
 # --- Security -------------------------------------------------------------------

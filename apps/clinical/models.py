@@ -50,9 +50,7 @@ class ClinicalFact(models.Model):
     origin = models.CharField(max_length=10, choices=FactOrigin.choices, default=FactOrigin.IMPORTED)
     # Kept when the document is deleted, so the fact can say which source it had.
     source_label = models.CharField(max_length=300, blank=True)
-    declared_by = models.ForeignKey(
-        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    declared_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     declared_by_label = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
