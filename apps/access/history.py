@@ -205,7 +205,9 @@ def _first_accesses(record: Record, events: list[AccessEvent]) -> dict[UUID, int
         return {}
     rows = (
         AccessEvent.objects.for_record(record.uuid)
+        # Finding someone by identity is not opening their record.
         .filter(actor_uuid__in=uuids, outcome=Outcome.ALLOWED)
+        .exclude(action="record.find")
         .order_by()
         .values("actor_uuid")
         .annotate(first=Min("seq"))
@@ -231,6 +233,7 @@ def _entries(events: list[AccessEvent], reader: User, record: Record) -> list[Hi
                 # The reader's own first visit is no news to them.
                 first_access=kind != ActorKind.YOU
                 and event.outcome == Outcome.ALLOWED
+                and event.action != "record.find"
                 and firsts.get(event.actor_uuid) == event.seq,
                 reason=entry_reason(event),
                 profession=profession,

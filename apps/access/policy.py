@@ -242,7 +242,7 @@ def authorize(
 
 
 def authorize_many(
-    *, actor: User | None, records: Sequence[Record], action: str, purpose: str = ""
+    *, actor: User | None, records: Sequence[Record], action: str, purpose: str = "", journal_denials: bool = True
 ) -> list[tuple[Record, Decision]]:
     """Decide for several records at once, journaling each decision in one write."""
     memo: dict[str, Any] = {}
@@ -250,7 +250,11 @@ def authorize_many(
         if hasattr(part, "prefetch"):
             part.prefetch(actor, records, memo)
     results = [(record, decide(actor=actor, record=record, action=action, memo=memo)) for record in records]
-    journal_append(_event(actor, record.uuid, action, None, decision, purpose) for record, decision in results)
+    journal_append(
+        _event(actor, record.uuid, action, None, decision, purpose)
+        for record, decision in results
+        if decision.allowed or journal_denials
+    )
     return results
 
 

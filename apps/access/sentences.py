@@ -61,6 +61,14 @@ ACTION_PHRASES: dict[str, tuple[Any, Any]] = {
         gettext_lazy("read the access history of %(object)s"),
         gettext_lazy("read the access history of %(object)s"),
     ),
+    "record.find": (
+        gettext_lazy("looked for %(object)s by identity"),
+        gettext_lazy("look for %(object)s by identity"),
+    ),
+    "access_code.use": (
+        gettext_lazy("typed an access code for %(object)s"),
+        gettext_lazy("use an access code for %(object)s"),
+    ),
     Action.DELEGATION_MANAGE: (
         gettext_lazy("changed who may act on %(object)s"),
         gettext_lazy("change who may act on %(object)s"),
@@ -146,11 +154,24 @@ def _object(event: AccessEvent, record: Record, own: bool) -> str:
         if own:
             return _("your document “%(title)s”") % {"title": event.resource_label}
         return _("the document “%(title)s”") % {"title": event.resource_label}
+    if event.resource_type.startswith("setting.") and event.action == "settings.edit":
+        return _("%(record)s (%(setting)s)") % {
+            "record": _("your record") if own else _("the record of %(name)s") % {"name": str(record)},
+            "setting": _setting_label(event),
+        }
     if event.resource_type not in ("", "record") and event.resource_label:
         return _("“%(label)s”") % {"label": event.resource_label}
     if own:
         return _("your record")
     return _("the record of %(name)s") % {"name": str(record)}
+
+
+def _setting_label(event: AccessEvent) -> str:
+    from apps.consents.models import SettingKey
+
+    key = event.resource_type.removeprefix("setting.")
+    label = str(SettingKey(key).label) if key in SettingKey.values else key
+    return f"{label}: {event.resource_label}" if event.resource_label else label
 
 
 def _refusal(event: AccessEvent) -> str:

@@ -84,7 +84,10 @@ def setting_change(
     Returns None when the value is already the one asked (no empty history row).
     """
     decision = authorize(
-        actor=actor, record=record, action=Action.SETTINGS_EDIT, resource=Resource("setting", None, f"{key} {subject}")
+        actor=actor,
+        record=record,
+        action=Action.SETTINGS_EDIT,
+        resource=Resource(f"setting.{key}", None, subject_label),
     )
     if not decision.allowed:
         raise RecordUnavailable(decision)

@@ -15,12 +15,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.access.policy import Action, decide
 from apps.access.visibility import who_can_see
-from apps.summaries.builder import record_summary
-from apps.summaries.presentation import results_for_display
 from apps.clinical.models import FactKind
 from apps.records import documents, selectors
 from apps.records.models import DocumentCategory, DocumentSource, DocumentStatus
 from apps.records.timeline import TimelineFilters, documents_timeline
+from apps.summaries.builder import record_summary
+from apps.summaries.presentation import results_for_display
 
 SAFE_INLINE = {"application/pdf", "image/jpeg", "image/png"}
 

@@ -33,9 +33,14 @@ def records_for(*, actor: User) -> list[Record]:
     if condition is None:
         return []
     candidates = list(Record.objects.filter(condition).distinct().order_by("birth_date", "pk"))
+    # Candidates the actor did not ask for (a blocked professional's old care relationship)
+    # are decided but only the records actually listed are journaled: a refusal the
+    # person never attempted would only add noise to the patient's history.
     return [
         record
-        for record, decision in authorize_many(actor=actor, records=candidates, action=Action.RECORD_LIST)
+        for record, decision in authorize_many(
+            actor=actor, records=candidates, action=Action.RECORD_LIST, journal_denials=False
+        )
         if decision.allowed
     ]
 

@@ -95,6 +95,7 @@ class SummaryLine:
     detail: str = ""
     value: str = ""
     unit: str = ""
+    number: Decimal | None = None  # the value as a number, for display with the reader's conventions
     sources: list[Source] = field(default_factory=list)
     conflict: list[str] = field(default_factory=list)  # the differing values, when sources disagree
     declared_by: str = ""
@@ -129,6 +130,30 @@ class Summary:
     new_documents: list[Document]
     since: datetime | None
     generated_at: datetime
+
+
+# UCUM codes as sources write them, and how a person reads them.
+UNIT_DISPLAY = {
+    "mm[Hg]": "mmHg",
+    "m[IU]/L": "mUI/L",
+    "[IU]/L": "UI/L",
+    "Cel": "°C",
+    "/min": "/min",
+    "kg/m2": "kg/m²",
+    "[lb_av]": "lb",
+    "[in_i]": "in",
+    "10*3/uL": "10³/µL",
+    "10*6/uL": "10⁶/µL",
+    "10*9/L": "10⁹/L",
+    "10*12/L": "10¹²/L",
+    "ug/L": "µg/L",
+    "umol/L": "µmol/L",
+    "{score}": "",
+}
+
+
+def unit_display(unit: str) -> str:
+    return UNIT_DISPLAY.get(unit, unit)
 
 
 def _fold(text: str) -> str:
@@ -176,7 +201,8 @@ def _merge(facts: list[ClinicalFact]) -> list[SummaryLine]:
                 status=first.status,
                 detail=first.detail,
                 value=_value(first),
-                unit=first.unit,
+                unit=unit_display(first.unit),
+                number=first.value_decimal,
                 sources=_unique_sources(group),
                 conflict=values if len(values) > 1 else [],
                 declared_by=first.declared_by_label if first.origin == "declared" else "",

@@ -19,7 +19,11 @@ WIDTH, HEIGHT, PAD = 160, 48, 4
 def values_text(points: list[tuple[date, Decimal]], unit: str) -> str:
     return ", ".join(
         _("%(value)s %(unit)s on %(date)s")
-        % {"value": number_format(value), "unit": unit, "date": date_format(day, "SHORT_DATE_FORMAT")}
+        % {
+            "value": number_format(value.quantize(Decimal("0.01")).normalize(), use_l10n=True),
+            "unit": unit,
+            "date": date_format(day, "j M Y"),
+        }
         for day, value in points
     )
 

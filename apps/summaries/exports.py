@@ -89,7 +89,9 @@ def summary_export_request_for(*, actor: User, record_uuid: UUID | str, language
     """The same, from a record's identifier (a missing record is journaled as a denial)."""
     record = Record.objects.filter(uuid=record_uuid).first()
     if record is None:
-        raise RecordUnavailable(journal_missing_record(actor=actor, record_uuid=_as_uuid(record_uuid), action=Action.PROFILE_READ))
+        raise RecordUnavailable(
+            journal_missing_record(actor=actor, record_uuid=_as_uuid(record_uuid), action=Action.PROFILE_READ)
+        )
     return summary_export_request(actor=actor, record=record, language=language)
 
 
@@ -230,8 +232,7 @@ def summary_export_get_for(*, actor: User, export_uuid: UUID | str) -> SummaryEx
 
 def summary_export_download(*, actor: User, export_uuid: UUID | str) -> bytes:
     """The PDF, decrypted, after a fresh (journaled) decision. Raises ExportNotReady when not ready."""
-    export, data = summary_export_content(actor=actor, export_uuid=export_uuid)
-    return data
+    return summary_export_content(actor=actor, export_uuid=export_uuid)[1]
 
 
 def summary_export_content(*, actor: User, export_uuid: UUID | str) -> tuple[SummaryExport, bytes]:

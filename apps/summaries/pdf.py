@@ -104,12 +104,17 @@ def line_notes(line: SummaryLine) -> list[Note]:
     if line.conflict:
         notes.append(Note("conflict", _("sources disagree: %(values)s") % {"values": " / ".join(line.conflict)}))
     if line.rectification:
-        notes.append(Note("rectification", _("the patient says this is wrong: %(reason)s") % {"reason": line.rectification}))
+        notes.append(
+            Note("rectification", _("the patient says this is wrong: %(reason)s") % {"reason": line.rectification})
+        )
     if line.declared_by:
         notes.append(Note("source", _("declared by %(name)s") % {"name": line.declared_by}))
     for source in line.sources:
         if source.deleted:
-            notes.append(Note("source", _("source deleted: %(title)s") % {"title": source.title or "?"}))
+            if source.title:
+                notes.append(Note("source", _("source deleted: %(title)s") % {"title": source.title}))
+            else:
+                notes.append(Note("source", _("source deleted")))
         elif source.title:
             notes.append(Note("source", _("source: %(title)s") % {"title": source.title}))
     return notes
@@ -147,6 +152,7 @@ def summary_context(*, summary: Summary) -> dict:
         "results_section": Section(*SECTION_RESULTS, entries=[]),
         "results": results,
         "page_counter": page_counter_css(_("page %(page)s of %(pages)s")),
+        "header_title": _css_string(_("Patient summary")),
     }
 
 

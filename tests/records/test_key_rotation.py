@@ -20,7 +20,9 @@ def test_rotation_rewraps_without_reencrypting_and_the_old_key_can_go(run_tasks,
     settings.DOCUMENT_MASTER_KEYS = {"k1": old}
     settings.DOCUMENT_ACTIVE_KEY_ID = "k1"
     data = pdf_bytes()
-    document = run_tasks(documents.document_upload, actor=alice, record=alice_record, filename="a.pdf", data=data).document
+    document = run_tasks(
+        documents.document_upload, actor=alice, record=alice_record, filename="a.pdf", data=data
+    ).document
     document.refresh_from_db()
     with default_storage.open(document.blob_name) as handle:
         before = handle.read()
