@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "apps.clinical",
     "apps.consents",
     "apps.summaries",
+    "apps.delegations",
     "apps.notifications",
 ]
 
@@ -215,6 +216,7 @@ CSRF_FAILURE_VIEW = "healthspace.views.csrf_failure"
 ACCESS_POLICY_BASES = [
     "apps.access.bases.Owner",
     "apps.access.bases.ParentOfDependent",
+    "apps.delegations.bases.DelegationBasis",
     "apps.access.bases.OperatorImport",
     "apps.access.professional.CareRelationshipBasis",
     "apps.access.professional.DesignatedDoctorBasis",

@@ -86,6 +86,7 @@ class Resource:
 
 REASONS: dict[str, Any] = {
     "owner": _("This is your own record."),
+    "delegation": _("The person chose you as a caregiver for this."),
     "parent": _("You manage this record as the parent of a child."),
     "anonymous": _("You need to log in first."),
     "inactive": _("This account is disabled."),
@@ -121,6 +122,12 @@ class Decision:
 
     @property
     def reason(self) -> str:
+        if self.reason_code.startswith("scope_missing."):
+            from apps.delegations.models import Scope
+
+            scope = self.reason_code.removeprefix("scope_missing.")
+            label = Scope(scope).label if scope in Scope.values else scope
+            return str(_("The person did not give you the right to: %(scope)s.") % {"scope": label})
         return str(REASONS.get(self.reason_code, REASONS["not_allowed"]))
 
 
@@ -180,7 +187,10 @@ def decide(
     refused: Decision | None = None
     for basis in _bases():
         decision = basis.grant(actor, record, action, resource, memo)
-        if decision is None or not decision.allowed:
+        if decision is None:
+            continue
+        if not decision.allowed:  # a basis that applies but not to this action says why
+            refused = refused or decision
             continue
         # A granting basis is then checked against the person's restrictions
         # (blocked professional, masked document...); another basis may still open.

@@ -45,6 +45,9 @@ class NotificationEvent(models.TextChoices):
     PROFESSIONAL_FIRST_ACCESS = "professional_first_access", _("A professional opened a record for the first time")
     BREAK_GLASS = "break_glass", _("A professional used emergency access")
     ACCESS_CODE_USED = "access_code_used", _("An access code was used")
+    DELEGATION_CREATED = "delegation_created", _("A caregiver was invited")
+    DELEGATION_ACCEPTED = "delegation_accepted", _("A caregiver accepted to help")
+    DELEGATION_REVOKED = "delegation_revoked", _("A caregiver's access ended")
 
 
 class EmailMode(models.TextChoices):

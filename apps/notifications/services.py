@@ -139,6 +139,18 @@ EVENT_TEXT = {
         _("An access code was used"),
         _("A professional used an access code you created. See who in the access history: %(url)s"),
     ),
+    "delegation_created": (
+        _("A caregiver was invited to a health record you follow"),
+        _("Someone was invited to act on a health record you follow. See who and what they may do: %(url)s"),
+    ),
+    "delegation_accepted": (
+        _("A caregiver can now act on a health record you follow"),
+        _("A caregiver accepted to act on a health record you follow. You can end it at any time: %(url)s"),
+    ),
+    "delegation_revoked": (
+        _("A caregiver's access ended"),
+        _("A caregiver can no longer act on a health record you follow: %(url)s"),
+    ),
     "import_failed": (
         _("A document could not be added to your health space"),
         _("A document could not be added to a health record you follow. Log in to see why: %(url)s"),

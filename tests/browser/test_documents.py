@@ -144,7 +144,7 @@ def test_lab_report_shows_its_results_and_is_found_by_search(ui, dominique, tmp_
     expect(page.locator("main [data-status]")).to_have_text(fr("ready").capitalize())
     tsh = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=re.compile(r"^Thyréostimuline")))
     expect(tsh).to_have_count(1)
-    expect(tsh).to_contain_text(re.compile(r"1[,.]950? m\[IU\]/L"))
+    expect(tsh).to_contain_text(re.compile(r"1[,.]950? mUI/L"))
     expect(tsh).to_contain_text(re.compile(r"\(0[,.]270?–4[,.]20?0?\)"))
     expect(page.locator("main dl.identity")).to_contain_text("11502-2")
 

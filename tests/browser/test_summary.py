@@ -51,8 +51,9 @@ def fr_date(day: date) -> str:
 
 
 def fr_number(value: Decimal) -> str:
+    """As the chart's accessible name says it: two decimals at most, French conventions."""
     with translation.override("fr"):
-        return number_format(value)
+        return number_format(_shown(value), use_l10n=True)
 
 
 def _shown(value: Decimal) -> Decimal:
