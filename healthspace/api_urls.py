@@ -12,6 +12,7 @@ from apps.consents.privacy_api import (
     PrivacySettingsApi,
     SettingHistoryApi,
 )
+from apps.delegations.api import DelegationAcceptApi, DelegationRevokeApi, MyDelegationsApi, RecordDelegationsApi
 from apps.notifications.api import NotificationListApi, NotificationReadApi, PreferencesApi, UnreadCountApi
 from apps.records.api import RecordDetailApi, RecordListApi
 from apps.records.document_api import DocumentApi, DocumentContentApi, RecordDocumentsApi, RecordFactsApi
@@ -40,6 +41,10 @@ urlpatterns = [
     path("records/<uuid:record_uuid>/designated-doctor/", DesignatedDoctorApi.as_view(), name="api_designated_doctor"),
     path("records/<uuid:record_uuid>/access-codes/", AccessCodesApi.as_view(), name="api_access_codes"),
     path("access-codes/<uuid:code_uuid>/revoke/", AccessCodeRevokeApi.as_view(), name="api_access_code_revoke"),
+    path("records/<uuid:record_uuid>/delegations/", RecordDelegationsApi.as_view(), name="api_record_delegations"),
+    path("delegations/mine/", MyDelegationsApi.as_view(), name="api_delegations_mine"),
+    path("delegations/accept/", DelegationAcceptApi.as_view(), name="api_delegation_accept"),
+    path("delegations/<uuid:delegation_uuid>/revoke/", DelegationRevokeApi.as_view(), name="api_delegation_revoke"),
     path("records/<uuid:record_uuid>/profile/facts/", RecordProfileFactsApi.as_view(), name="api_profile_facts"),
     path("profile/facts/<uuid:fact_uuid>/", ProfileFactApi.as_view(), name="api_profile_fact"),
     path("profile/facts/<uuid:fact_uuid>/rectifications/", FactRectificationsApi.as_view(), name="api_rectify"),

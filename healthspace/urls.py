@@ -16,6 +16,7 @@ urlpatterns = [
     path("notifications/", include("apps.notifications.urls")),
     path("pro/", include("apps.access.urls")),
     path("", include("apps.consents.privacy_urls")),
+    path("", include("apps.delegations.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("healthspace.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from apps.delegations.services import delegations_of
 from apps.records import selectors, services
 from apps.records.forms import DependentForm
 from apps.records.models import InsSystem
@@ -16,7 +17,17 @@ from apps.records.models import InsSystem
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     records = selectors.records_for(actor=request.user)
-    return render(request, "records/home.html", {"records": records})
+    # What the person may do for others: their own view of their delegations, no record content.
+    helping = delegations_of(user=request.user)
+    by_record = {delegation.record_id: delegation for delegation in helping}
+    entries = [
+        {
+            "record": record,
+            "delegation": None if record.owner_id == request.user.pk else by_record.get(record.pk),
+        }
+        for record in records
+    ]
+    return render(request, "records/home.html", {"records": records, "entries": entries, "helping": helping})
 
 
 @login_required

@@ -68,7 +68,7 @@ def test_a_delegate_can_never_delegate_further(alice, alice_record, bob, charlie
 
 
 def test_invitation_accepted_by_the_invited_account(alice, alice_record, bob):
-    delegation, token = services.delegation_invite(
+    _delegation, token = services.delegation_invite(
         actor=alice, record=alice_record, email="BOB@example.test", scopes=[Scope.READ_DOCUMENTS]
     )
     accepted = services.delegation_accept(user=bob, token=token)

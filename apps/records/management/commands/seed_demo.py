@@ -85,6 +85,25 @@ class Command(BaseCommand):
             if report.outcome == "refused":
                 self.stderr.write(f"  {path.name}: {report.reason}")
 
+    def _caregiver(self, alice: User, bob: User) -> None:
+        """Bob acts for Alice: reads her documents and medical profile, with no end date.
+
+        An active delegation with exactly these scopes is kept; otherwise a new one is made
+        through the services (journaled, Alice is told). Stopped ones stay as history.
+        """
+        from apps.delegations import services as delegations
+        from apps.delegations.models import Delegation, Scope
+
+        scopes = sorted([Scope.READ_DOCUMENTS, Scope.READ_PROFILE])
+        record = alice.own_record
+        active = Delegation.objects.active().filter(record=record, delegate=bob)
+        if any(sorted(d.scopes) == scopes and d.expires_at is None for d in active):
+            return
+        for delegation in active:  # changed since: ended, the demo one takes its place
+            delegations.delegation_revoke(actor=alice, delegation_uuid=delegation.uuid)
+        _delegation, token = delegations.delegation_invite(actor=alice, record=record, email=bob.email, scopes=scopes)
+        delegations.delegation_accept(user=bob, token=token)
+
     def add_arguments(self, parser) -> None:
         parser.add_argument("--force", action="store_true", help="Seed even when DEBUG is off (never in production).")
 
@@ -136,6 +155,7 @@ class Command(BaseCommand):
         _totp(sam)
 
         self._documents(alice.own_record)
+        self._caregiver(alice, bob)
         self.stdout.write(self.style.SUCCESS("Demo population ready (password: healthspace-demo)."))
         for email in ("alice@example.org", "bob@example.org", "dr.martin@example.org", "sam@example.org"):
             self.stdout.write(f"  {email}")
