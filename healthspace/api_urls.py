@@ -2,6 +2,7 @@ from django.urls import path
 
 from apps.access.history_api import AccessHistoryApi
 from apps.accounts.api import MeApi, TokenApi
+from apps.assistance.api import MandateConfirmApi, MandateRevokeApi, MandatesApi, MyMandatesApi, RecordMandatesApi
 from apps.clinical.api import FactRectificationsApi, ProfileFactApi, RecordProfileFactsApi
 from apps.consents.api import DirectivesApi
 from apps.consents.privacy_api import (
@@ -45,6 +46,11 @@ urlpatterns = [
     path("delegations/mine/", MyDelegationsApi.as_view(), name="api_delegations_mine"),
     path("delegations/accept/", DelegationAcceptApi.as_view(), name="api_delegation_accept"),
     path("delegations/<uuid:delegation_uuid>/revoke/", DelegationRevokeApi.as_view(), name="api_delegation_revoke"),
+    path("records/<uuid:record_uuid>/mandates/", RecordMandatesApi.as_view(), name="api_record_mandates"),
+    path("mandates/", MandatesApi.as_view(), name="api_mandates"),
+    path("mandates/mine/", MyMandatesApi.as_view(), name="api_mandates_mine"),
+    path("mandates/<uuid:mandate_uuid>/confirm/", MandateConfirmApi.as_view(), name="api_mandate_confirm"),
+    path("mandates/<uuid:mandate_uuid>/revoke/", MandateRevokeApi.as_view(), name="api_mandate_revoke"),
     path("records/<uuid:record_uuid>/profile/facts/", RecordProfileFactsApi.as_view(), name="api_profile_facts"),
     path("profile/facts/<uuid:fact_uuid>/", ProfileFactApi.as_view(), name="api_profile_fact"),
     path("profile/facts/<uuid:fact_uuid>/rectifications/", FactRectificationsApi.as_view(), name="api_rectify"),

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "apps.consents",
     "apps.summaries",
     "apps.delegations",
+    "apps.assistance",
     "apps.notifications",
 ]
 
@@ -217,6 +218,7 @@ ACCESS_POLICY_BASES = [
     "apps.access.bases.Owner",
     "apps.access.bases.ParentOfDependent",
     "apps.delegations.bases.DelegationBasis",
+    "apps.assistance.bases.MandateBasis",
     "apps.access.bases.OperatorImport",
     "apps.access.professional.CareRelationshipBasis",
     "apps.access.professional.DesignatedDoctorBasis",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("pro/", include("apps.access.urls")),
     path("", include("apps.consents.privacy_urls")),
     path("", include("apps.delegations.urls")),
+    path("", include("apps.assistance.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("healthspace.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

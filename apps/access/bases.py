@@ -42,6 +42,9 @@ class ParentOfDependent:
                 Guardianship.objects.active().filter(guardian=actor).values_list("record_id", flat=True)
             )
         if record.pk in memo["guarded_record_ids"]:
+            if resource is not None and resource.type == "document" and resource.confidential:
+                # A minor's confidential care is between the minor and the professionals.
+                return Decision(allowed=False, basis=Basis.NONE, reason_code="confidential_from_parents")
             return Decision(allowed=True, basis=Basis.PARENT, reason_code="parent", purpose="parental")
         return None
 

@@ -82,11 +82,14 @@ class Resource:
     label: str = ""
     category: str = ""  # a document's category, for the profession matrix
     masked: bool = False  # a document hidden from professionals
+    confidential: bool = False  # a minor's document hidden from the parents
 
 
 REASONS: dict[str, Any] = {
     "owner": _("This is your own record."),
     "delegation": _("The person chose you as a caregiver for this."),
+    "mandate": _("The person gave you a support mandate for this."),
+    "confidential_from_parents": _("This document is part of a minor's confidential care: parents do not see it."),
     "parent": _("You manage this record as the parent of a child."),
     "anonymous": _("You need to log in first."),
     "inactive": _("This account is disabled."),
@@ -123,10 +126,13 @@ class Decision:
     @property
     def reason(self) -> str:
         if self.reason_code.startswith("scope_missing."):
+            from apps.assistance.models import MandateScope
             from apps.delegations.models import Scope
 
             scope = self.reason_code.removeprefix("scope_missing.")
-            label = Scope(scope).label if scope in Scope.values else scope
+            # Delegations' and mandates' scopes share a few names; the first that knows it says it.
+            choices = next((c for c in (Scope, MandateScope) if scope in c.values), None)
+            label = choices(scope).label if choices else scope
             return str(_("The person did not give you the right to: %(scope)s.") % {"scope": label})
         return str(REASONS.get(self.reason_code, REASONS["not_allowed"]))
 

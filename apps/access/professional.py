@@ -179,7 +179,10 @@ class PersonsRestrictions:
 
 
 def visible_documents_filter(actor: User, decision: Decision) -> Q:
-    """The documents of an opened record that this actor may see in a list (mirrors PersonsRestrictions)."""
+    """The documents of an opened record that this actor may see in a list (mirrors the bases'
+    and PersonsRestrictions' document rules)."""
+    if decision.basis == Basis.PARENT:
+        return Q(confidential_from_parents=False)
     if decision.basis not in PROFESSIONAL_BASES:
         return Q()
     visible = Q(category__in=categories_for(actor.profession))

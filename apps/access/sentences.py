@@ -65,6 +65,14 @@ ACTION_PHRASES: dict[str, tuple[Any, Any]] = {
         gettext_lazy("looked for %(object)s by identity"),
         gettext_lazy("look for %(object)s by identity"),
     ),
+    "mandate.start": (
+        gettext_lazy("started a support mandate for %(object)s"),
+        gettext_lazy("start a support mandate for %(object)s"),
+    ),
+    "mandate.confirm": (
+        gettext_lazy("confirmed a support mandate for %(object)s"),
+        gettext_lazy("confirm a support mandate for %(object)s"),
+    ),
     "access_code.use": (
         gettext_lazy("typed an access code for %(object)s"),
         gettext_lazy("use an access code for %(object)s"),

@@ -33,6 +33,7 @@ PANEL_REASONS: dict[str, Any] = {
     "blocked": _("You blocked this professional."),
     "professional_access_off": _("You turned access by professionals off."),
     "masked": _("You hid this document from professionals."),
+    "confidential_from_parents": _("It is part of a minor's confidential care."),
     "profession_matrix": _("This kind of document is not shown to every profession."),
     "support_without_mandate": _("Support agents never see medical content without a mandate you give."),
     "operator": _("The people who run the service never see medical content."),
@@ -64,7 +65,14 @@ def who_can_see(*, document: Document, reader: User) -> list[PanelLine]:
     from apps.accounts.models import Profession, Role, User
 
     record = document.record
-    resource = Resource("document", document.uuid, document.title, category=document.category, masked=document.masked)
+    resource = Resource(
+        "document",
+        document.uuid,
+        document.title,
+        category=document.category,
+        masked=document.masked,
+        confidential=document.confidential_from_parents,
+    )
     action = Action.DOCUMENT_READ
     memo: dict[str, Any] = {}
     state = privacy(record, memo)

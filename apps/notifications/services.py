@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -21,6 +19,7 @@ from apps.notifications.models import (
     OutboxMessage,
     OutboxStatus,
 )
+from healthspace.handover import hand_over, stalled
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -50,20 +49,10 @@ def email_enqueue(*, message: EmailMessage) -> OutboxMessage:
     return outbox
 
 
-# A message handed to the broker this recently may still be waiting for its
-# retry (backoff up to 10 minutes): the periodic flush leaves it alone.
-REDISPATCH_AFTER = timedelta(minutes=15)
-
-
 def outbox_dispatch(*, message_id: int) -> None:
     from apps.notifications.tasks import deliver_outbox_message
 
-    OutboxMessage.objects.filter(pk=message_id).update(dispatched_at=timezone.now())
-    try:
-        deliver_outbox_message.delay(message_id)
-    except Exception:  # broker unreachable: the periodic flush will send it
-        OutboxMessage.objects.filter(pk=message_id).update(dispatched_at=None)
-        logger.warning("outbox message %s left pending: broker unavailable", message_id, exc_info=True)
+    hand_over(model=OutboxMessage, pk=message_id, stamp="dispatched_at", task=deliver_outbox_message)
 
 
 def outbox_deliver(*, message_id: int) -> bool:
@@ -105,11 +94,7 @@ def outbox_deliver(*, message_id: int) -> bool:
 def outbox_pending_ids(*, limit: int = 500, stalled_only: bool = False) -> list[int]:
     pending = OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
     if stalled_only:
-        now = timezone.now()
-        pending = pending.filter(
-            Q(dispatched_at__isnull=True, created_at__lt=now - timedelta(minutes=1))
-            | Q(dispatched_at__lt=now - REDISPATCH_AFTER)
-        )
+        pending = pending.filter(stalled(stamp="dispatched_at"))
     return list(pending.order_by("created_at").values_list("pk", flat=True)[:limit])
 
 

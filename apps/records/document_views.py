@@ -95,6 +95,7 @@ def timeline(request: HttpRequest, record_uuid) -> HttpResponse:
             "can_upload": decide(actor=request.user, record=record, action=Action.DOCUMENT_UPLOAD).allowed,
             "can_manage": decide(actor=request.user, record=record, action=Action.SETTINGS_EDIT).allowed,
             "can_read_history": decide(actor=request.user, record=record, action=Action.JOURNAL_READ).allowed,
+            "is_parent": decision.basis == "parent",
         },
     )
 
@@ -164,6 +165,8 @@ def document_detail(request: HttpRequest, document_uuid) -> HttpResponse:
             "edit_form": DocumentEditForm(initial={"title": document.title, "category": document.category}),
             "ready": document.status == DocumentStatus.READY,
             "can_manage": decide(actor=request.user, record=document.record, action=Action.DOCUMENT_EDIT).allowed,
+            # A professional caring for a minor can keep a document from the parents.
+            "can_mark_confidential": request.user.is_professional and document.record.guardianships.active().exists(),
             "who_can_see": who_can_see(document=document, reader=request.user)
             if decide(actor=request.user, record=document.record, action=Action.SETTINGS_READ).allowed
             else [],

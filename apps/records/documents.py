@@ -13,14 +13,12 @@ import logging
 import os
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +27,7 @@ from apps.records import crypto, inspection
 from apps.records.doctypes import category_for
 from apps.records.models import Document, DocumentCategory, DocumentSource, DocumentStatus, Record
 from apps.records.selectors import RecordUnavailable
+from healthspace.handover import hand_over, stalled
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -165,24 +164,15 @@ def _title_from_filename(name: str) -> str:
 def document_enqueue(*, document_id: int) -> None:
     from apps.records.tasks import process_document
 
-    Document.objects.filter(pk=document_id).update(queued_at=timezone.now())
-    try:
-        process_document.delay(document_id)
-    except Exception:  # broker unreachable: resume_stalled_documents will queue it again
-        Document.objects.filter(pk=document_id).update(queued_at=None)
-        logger.warning("document %s left waiting: broker unavailable", document_id, exc_info=True)
+    hand_over(model=Document, pk=document_id, stamp="queued_at", task=process_document)
 
 
 def documents_stalled() -> list[int]:
     """Waiting documents to hand to the broker again: never handed over (the broker was down),
     or handed over longer ago than a task's whole retry backoff."""
-    now = timezone.now()
     return list(
         Document.objects.filter(status__in=[DocumentStatus.RECEIVED, DocumentStatus.PROCESSING])
-        .filter(
-            Q(queued_at__isnull=True, created_at__lt=now - timedelta(minutes=1))
-            | Q(queued_at__lt=now - timedelta(minutes=15))
-        )
+        .filter(stalled(stamp="queued_at"))
         .values_list("pk", flat=True)[:500]
     )
 
@@ -368,7 +358,14 @@ def _notify_followers(document: Document, event: str, params: dict | None = None
 
 
 def _resource(document: Document) -> Resource:
-    return Resource("document", document.uuid, document.title, category=document.category, masked=document.masked)
+    return Resource(
+        "document",
+        document.uuid,
+        document.title,
+        category=document.category,
+        masked=document.masked,
+        confidential=document.confidential_from_parents,
+    )
 
 
 def document_get_for(*, actor: User, document_uuid, action: str = Action.DOCUMENT_READ) -> Document:

@@ -107,6 +107,31 @@ class Guardianship(models.Model):
         return f"{self.guardian} → {self.record}"
 
 
+class RecordInvitation(models.Model):
+    """An invitation sent by a parent: a second parent to co-manage a child's record, or the
+    young adult to take their record over at majority."""
+
+    class Kind(models.TextChoices):
+        SECOND_PARENT = "second_parent", _("second parent")
+        HANDOVER = "handover", _("hand-over to the young adult")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="invitations")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.email}"
+
+
 class DocumentCategory(models.TextChoices):
     """Groups a patient recognises; each LOINC document type falls in one (doctypes.py)."""
 
@@ -168,6 +193,11 @@ class Document(models.Model):
         default=False, help_text="A PDF with JavaScript or launch actions: never rendered inline."
     )
     masked = models.BooleanField(_("hidden from professionals"), default=False)
+    confidential_from_parents = models.BooleanField(
+        _("confidential from the parents"),
+        default=False,
+        help_text=_("A minor's confidential care: the parents managing the record do not see it."),
+    )
     attempts = models.PositiveIntegerField(default=0)
     queued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

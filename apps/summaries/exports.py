@@ -11,7 +11,6 @@ idempotent: a finished export is never built twice.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -31,6 +30,7 @@ from apps.records.selectors import RecordUnavailable
 from apps.summaries import pdf
 from apps.summaries.builder import record_summary
 from apps.summaries.models import ExportStatus, SummaryExport
+from healthspace.handover import hand_over, stalled
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -105,24 +105,15 @@ def _as_uuid(value: UUID | str) -> UUID | None:
 def summary_export_enqueue(*, export_id: int) -> None:
     from apps.summaries.tasks import build_summary_pdf
 
-    SummaryExport.objects.filter(pk=export_id).update(queued_at=timezone.now())
-    try:
-        build_summary_pdf.delay(export_id)
-    except Exception:  # broker unreachable: resume_stalled_summary_exports will queue it again
-        SummaryExport.objects.filter(pk=export_id).update(queued_at=None)
-        logger.warning("summary export %s left waiting: broker unavailable", export_id, exc_info=True)
+    hand_over(model=SummaryExport, pk=export_id, stamp="queued_at", task=build_summary_pdf)
 
 
 def summary_exports_stalled() -> list[int]:
     """Exports to hand to the broker again: never handed over (the broker was down) and older
     than a minute, or handed over long ago and still not finished (a lost worker)."""
-    now = timezone.now()
     return list(
         SummaryExport.objects.filter(status__in=[ExportStatus.PENDING, ExportStatus.RUNNING])
-        .filter(
-            Q(queued_at__isnull=True, created_at__lt=now - timedelta(minutes=1))
-            | Q(queued_at__lt=now - timedelta(minutes=15))
-        )
+        .filter(stalled(stamp="queued_at"))
         .values_list("pk", flat=True)[:200]
     )
 

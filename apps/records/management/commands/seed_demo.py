@@ -104,6 +104,28 @@ class Command(BaseCommand):
         _delegation, token = delegations.delegation_invite(actor=alice, record=record, email=bob.email, scopes=scopes)
         delegations.delegation_accept(user=bob, token=token)
 
+    def _support_mandate(self, sam: User) -> None:
+        """Josette has no e-mail, so no account: Sam holds a mandate she signed on paper."""
+        from apps.assistance import services as assistance
+        from apps.assistance.models import ConfirmationMethod, Mandate, MandateScope
+
+        josette, _created = Record.objects.get_or_create(
+            family_name="Dupuis",
+            given_names="Josette",
+            birth_date=date(1948, 2, 11),
+            owner=None,
+            defaults={"sex": "F"},
+        )
+        scopes = sorted([MandateScope.ACCOUNT_HELP, MandateScope.UPLOAD_DOCUMENTS, MandateScope.PRINT_SUMMARY])
+        active = Mandate.objects.active().filter(record=josette, agent=sam, structure=sam.support_structure)
+        if any(sorted(m.scopes) == scopes for m in active):
+            return
+        # A revoked or ended mandate stays as history; the demo one is a new row.
+        mandate = assistance.mandate_start(
+            agent=sam, record=josette, scopes=scopes, days=182, method=ConfirmationMethod.SIGNED_PAPER
+        )
+        assistance.mandate_confirm(agent=sam, mandate_uuid=mandate.uuid, code=mandate.number)
+
     def add_arguments(self, parser) -> None:
         parser.add_argument("--force", action="store_true", help="Seed even when DEBUG is off (never in production).")
 
@@ -156,6 +178,7 @@ class Command(BaseCommand):
 
         self._documents(alice.own_record)
         self._caregiver(alice, bob)
+        self._support_mandate(sam)
         self.stdout.write(self.style.SUCCESS("Demo population ready (password: healthspace-demo)."))
         for email in ("alice@example.org", "bob@example.org", "dr.martin@example.org", "sam@example.org"):
             self.stdout.write(f"  {email}")

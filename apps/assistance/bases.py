@@ -1,0 +1,76 @@
+"""The mandate basis: a support agent acts for the person, within the mandate's scopes, while it is active.
+
+Only the agent named in the mandate, still in the mandate's structure, with a second factor.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.access.policy import Action, Basis, Decision, Resource
+from apps.assistance.models import Mandate, MandateScope
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.records.models import Record
+
+# Which scope each action needs. Seeing the person's identity comes with any scope;
+# account help gives nothing more than that (no medical content).
+ACTION_SCOPES: dict[str, set[str]] = {
+    Action.RECORD_LIST: set(MandateScope.values),
+    Action.RECORD_VIEW: set(MandateScope.values),
+    Action.DOCUMENT_UPLOAD: {MandateScope.UPLOAD_DOCUMENTS},
+    Action.PROFILE_READ: {MandateScope.PRINT_SUMMARY},
+    Action.DOCUMENT_LIST: {MandateScope.READ_DOCUMENTS},
+    Action.DOCUMENT_READ: {MandateScope.READ_DOCUMENTS},
+}
+
+
+def _may_hold_mandates(actor: User, memo: dict[str, Any]) -> bool:
+    from apps.accounts.two_factor import has_two_factor
+
+    key = f"mandate_agent_ok:{actor.pk}"
+    if key not in memo:
+        memo[key] = bool(
+            getattr(actor, "is_support_agent", False) and actor.support_structure_id and has_two_factor(actor)
+        )
+    return memo[key]
+
+
+class MandateBasis:
+    def grant(
+        self, actor: User, record: Record, action: str, resource: Resource | None, memo: dict[str, Any]
+    ) -> Decision | None:
+        if actor.pk is None or not _may_hold_mandates(actor, memo):
+            return None
+        key = f"mandates:{actor.pk}"
+        if key not in memo:
+            memo[key] = {}
+            active = Mandate.objects.active().filter(agent=actor, structure_id=actor.support_structure_id)
+            for mandate in active.order_by("created_at"):
+                memo[key].setdefault(mandate.record_id, set()).update(mandate.scopes)
+        scopes = memo[key].get(record.pk)
+        if scopes is None:
+            return None
+        principal = record.owner if record.owner_id else None
+        needed = ACTION_SCOPES.get(action, set())
+        if needed & scopes:
+            return Decision(
+                allowed=True, basis=Basis.MANDATE, reason_code="mandate", on_behalf_of=principal, purpose="assistance"
+            )
+        missing = sorted(needed)[0] if needed else "none"
+        return Decision(allowed=False, basis=Basis.NONE, reason_code=f"scope_missing.{missing}", on_behalf_of=principal)
+
+    def reachable(self, actor: User) -> Q | None:
+        if not getattr(actor, "is_support_agent", False) or not _may_hold_mandates(actor, {}):
+            return None
+        return Q(
+            mandates__agent=actor,
+            mandates__structure_id=actor.support_structure_id,
+            mandates__confirmed_at__isnull=False,
+            mandates__revoked_at__isnull=True,
+            mandates__expires_at__gt=timezone.now(),
+        )

@@ -1,0 +1,92 @@
+"""A person lets a support agent of a structure act for them, within scopes, for 1 day to 12 months."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class MandateScope(models.TextChoices):
+    ACCOUNT_HELP = "account_help", _("help with the account (activation, password, second factor)")
+    UPLOAD_DOCUMENTS = "upload_documents", _("add documents")
+    PRINT_SUMMARY = "print_summary", _("print the health summary")
+    READ_DOCUMENTS = "read_documents", _("read documents")
+
+
+class ConfirmationMethod(models.TextChoices):
+    EMAIL_CODE = "email_code", _("a code sent to the person's e-mail")
+    SIGNED_PAPER = "signed_paper", _("a printed mandate signed by the person")
+
+
+class EndReason(models.TextChoices):
+    NONE = "", _("not ended")
+    REVOKED = "revoked", _("stopped")
+    TOO_MANY_TRIES = "too_many_tries", _("cancelled after too many wrong codes")
+
+
+class MandateQuerySet(models.QuerySet["Mandate"]):
+    def active(self, at=None) -> MandateQuerySet:
+        at = at or timezone.now()
+        return self.filter(confirmed_at__isnull=False, revoked_at__isnull=True, expires_at__gt=at)
+
+
+class Mandate(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(max_length=16, unique=True, help_text="Printed on the paper mandate.")
+    record = models.ForeignKey("records.Record", on_delete=models.PROTECT, related_name="mandates")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="mandates")
+    structure = models.ForeignKey("accounts.SupportStructure", on_delete=models.PROTECT, related_name="mandates")
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    confirmation_method = models.CharField(max_length=20, choices=ConfirmationMethod.choices)
+    code_hash = models.CharField(max_length=64, blank=True)
+    tries = models.PositiveSmallIntegerField(default=0)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True, default="")
+
+    objects = MandateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("support mandate")
+        verbose_name_plural = _("support mandates")
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.agent_id} for {self.record_id})"
+
+    def scope_labels(self) -> list[str]:
+        return [str(MandateScope(s).label) for s in self.scopes if s in MandateScope.values]
+
+    def state(self, now=None) -> str:
+        """waiting / active / ended / revoked / cancelled: what the person and the agent read."""
+        now = now or timezone.now()
+        if self.revoked_at:
+            return "cancelled" if self.end_reason == EndReason.TOO_MANY_TRIES else "revoked"
+        if self.expires_at <= now:
+            return "ended"
+        return "active" if self.confirmed_at else "waiting"
+
+
+class StructureManager(models.Model):
+    """Who manages a support structure: sees and may stop all of its mandates."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="managed_structures")
+    structure = models.ForeignKey("accounts.SupportStructure", on_delete=models.CASCADE, related_name="managers")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "structure"], name="structure_manager_unique")]
+        verbose_name = _("structure manager")
+        verbose_name_plural = _("structure managers")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} manages {self.structure_id}"

@@ -1,0 +1,281 @@
+"""Start, confirm and revoke support mandates. Each step is journaled; the person is told."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.access.policy import Action, Decision, Resource, authorize, journal_note
+from apps.assistance.models import ConfirmationMethod, EndReason, Mandate, MandateScope, StructureManager
+from apps.records.models import Record
+from apps.records.selectors import RecordUnavailable
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
+MIN_DAYS, MAX_DAYS = 1, 365
+MAX_TRIES = 5
+# The person is at the desk: the code or the signed paper is typed back within the hour.
+CONFIRM_WITHIN = timedelta(hours=1)
+NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from paper
+
+
+class MandateRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _code_hash(mandate_uuid: UUID, code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{mandate_uuid}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _clean(text: str) -> str:
+    return "".join(text.split()).replace("-", "").upper()
+
+
+def _new_number() -> str:
+    while True:
+        raw = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+        number = f"M-{raw[:4]}-{raw[4:]}"
+        if not Mandate.objects.filter(number=number).exists():
+            return number
+
+
+def _is_agent(user: User) -> bool:
+    from apps.accounts.two_factor import has_two_factor
+
+    return bool(user.is_authenticated and user.is_support_agent and user.support_structure_id and has_two_factor(user))
+
+
+def _unavailable(*, actor: User, record_uuid: UUID | None, action: str) -> RecordUnavailable:
+    return RecordUnavailable(
+        journal_note(actor=actor, record_uuid=record_uuid, action=action, allowed=False, reason_code="not_allowed")
+    )
+
+
+def _resource(mandate: Mandate) -> Resource:
+    return Resource("mandate", mandate.uuid, mandate.number)
+
+
+def record_find(
+    *, agent: User, ins: str = "", family_name: str = "", given_name: str = "", birth_date=None
+) -> Record | None:
+    """Exact identity only, like a professional's search: a partial identity finds nothing. Journaled."""
+    from apps.access.services import _fold
+
+    if not _is_agent(agent):
+        raise _unavailable(actor=agent, record_uuid=None, action="record.find")
+    record = None
+    if ins:
+        record = Record.objects.filter(ins=ins.strip().upper()).first()
+    elif family_name and given_name and birth_date:
+        wanted = (_fold(family_name), _fold(given_name).split(" ")[0])
+        candidates = Record.objects.filter(birth_date=birth_date, family_name__iexact=family_name.strip())
+        matches = [r for r in candidates if (_fold(r.family_name), _fold(r.given_names).split(" ")[0]) == wanted]
+        record = matches[0] if len(matches) == 1 else None
+    journal_note(
+        actor=agent,
+        record_uuid=record.uuid if record else None,
+        action="record.find",
+        allowed=record is not None,
+        reason_code="found" if record else "not_found",
+    )
+    return record
+
+
+def mandate_start(*, agent: User, record: Record, scopes: list[str], days: int, method: str) -> Mandate:
+    """The agent prepares a mandate; it works only once the person confirms it (code or signed paper)."""
+    if not _is_agent(agent):
+        raise _unavailable(actor=agent, record_uuid=record.uuid, action="mandate.start")
+    scopes = sorted(set(scopes))
+    if not scopes or any(scope not in MandateScope.values for scope in scopes):
+        raise MandateRefused(_("Choose at least one thing you may do for the person."))
+    if not isinstance(days, int) or not MIN_DAYS <= days <= MAX_DAYS:
+        raise MandateRefused(_("A mandate lasts from 1 day to 12 months."))
+    if method not in ConfirmationMethod.values:
+        raise MandateRefused(_("Choose how the person confirms the mandate."))
+    email = record.owner.email if record.owner_id else ""
+    if method == ConfirmationMethod.EMAIL_CODE and not email:
+        raise MandateRefused(_("This person has no e-mail address: print the mandate for them to sign."))
+    now = timezone.now()
+    code = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        mandate = Mandate(
+            number=_new_number(),
+            record=record,
+            agent=agent,
+            structure_id=agent.support_structure_id,
+            scopes=scopes,
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+            confirmation_method=method,
+        )
+        if method == ConfirmationMethod.EMAIL_CODE:
+            mandate.code_hash = _code_hash(mandate.uuid, code)
+        mandate.save()
+        journal_note(
+            actor=agent,
+            record_uuid=record.uuid,
+            action="mandate.start",
+            allowed=True,
+            reason_code="mandate_started",
+            resource=_resource(mandate),
+        )
+        if method == ConfirmationMethod.EMAIL_CODE:
+            from apps.notifications.services import email_enqueue
+
+            email_enqueue(
+                message=EmailMessage(
+                    subject=_("Your code to confirm a support mandate"),
+                    body=_(
+                        "%(agent)s of %(structure)s asks to help you with your health space. If you agree, "
+                        "give them this code: %(code)s. It is valid for one hour. If you did not ask for help, "
+                        "ignore this message."
+                    )
+                    % {"agent": agent, "structure": agent.support_structure, "code": code},
+                    to=[email],
+                )
+            )
+    return mandate
+
+
+def mandate_get_for_agent(agent: User, mandate_uuid: UUID | str, action: str) -> Mandate:
+    mandate = Mandate.objects.select_related("record__owner", "structure", "agent").filter(uuid=mandate_uuid).first()
+    if mandate is None or mandate.agent_id != agent.pk or not _is_agent(agent):
+        raise _unavailable(actor=agent, record_uuid=mandate.record.uuid if mandate else None, action=action)
+    return mandate
+
+
+def mandate_confirm(*, agent: User, mandate_uuid: UUID | str, code: str) -> Mandate:
+    """The code the person received, or the number of the paper they signed. Five wrong tries cancel it."""
+    mandate = mandate_get_for_agent(agent, mandate_uuid, "mandate.confirm")
+    cancelled = False
+    with transaction.atomic():
+        mandate = Mandate.objects.select_for_update().select_related("record__owner", "structure").get(pk=mandate.pk)
+        now = timezone.now()
+        if mandate.confirmed_at:
+            return mandate
+        if mandate.revoked_at or mandate.expires_at <= now:
+            raise MandateRefused(_("This mandate was cancelled. Start a new one with the person."))
+        if mandate.created_at + CONFIRM_WITHIN <= now:
+            raise MandateRefused(_("This mandate was not confirmed in time. Start a new one with the person."))
+        typed = _clean(code)
+        if mandate.confirmation_method == ConfirmationMethod.EMAIL_CODE:
+            right = bool(typed) and hmac.compare_digest(_code_hash(mandate.uuid, typed), mandate.code_hash)
+        else:
+            right = bool(typed) and hmac.compare_digest(typed, _clean(mandate.number))
+        if right:
+            mandate.confirmed_at = now
+            mandate.code_hash = ""
+            mandate.save(update_fields=["confirmed_at", "code_hash"])
+        else:
+            mandate.tries += 1
+            if mandate.tries >= MAX_TRIES:
+                mandate.revoked_at = now
+                mandate.end_reason = EndReason.TOO_MANY_TRIES
+                cancelled = True
+            mandate.save(update_fields=["tries", "revoked_at", "end_reason"])
+        journal_note(
+            actor=agent,
+            record_uuid=mandate.record.uuid,
+            action="mandate.confirm",
+            allowed=right,
+            reason_code="mandate_confirmed" if right else ("too_many_tries" if cancelled else "wrong_code"),
+            resource=_resource(mandate),
+        )
+        if right:
+            _notify(mandate.record, "delegation_created", f"mandate_confirmed:{mandate.uuid}")
+        elif cancelled:
+            _notify(mandate.record, "delegation_revoked", f"mandate_cancelled:{mandate.uuid}")
+    if cancelled:
+        raise MandateRefused(_("Too many wrong codes: this mandate is cancelled and the person is told."))
+    if not right:
+        left = MAX_TRIES - mandate.tries
+        raise MandateRefused(_("This code is not right. Tries left: %(left)d.") % {"left": left})
+    return mandate
+
+
+def mandate_pdf(*, agent: User, mandate_uuid: UUID | str) -> bytes:
+    """The printable mandate the person reads and signs at the desk."""
+    from weasyprint import HTML
+
+    mandate = mandate_get_for_agent(agent, mandate_uuid, "mandate.print")
+    html = render_to_string("assistance/mandate_pdf.html", {"mandate": mandate, "record": mandate.record})
+    return HTML(string=html).write_pdf()
+
+
+def manages(*, user: User, structure_id: int) -> bool:
+    return StructureManager.objects.filter(user=user, structure_id=structure_id).exists()
+
+
+def mandate_revoke(*, actor: User, mandate_uuid: UUID | str) -> Mandate:
+    """The person, a parent, or a manager of the mandate's structure stops it. Effective at once."""
+    mandate = Mandate.objects.select_related("record").filter(uuid=mandate_uuid).first()
+    if mandate is None:
+        from apps.access.policy import journal_missing_record
+
+        raise RecordUnavailable(journal_missing_record(actor=actor, record_uuid=None, action=Action.DELEGATION_MANAGE))
+    if actor.is_authenticated and manages(user=actor, structure_id=mandate.structure_id):
+        journal_note(
+            actor=actor,
+            record_uuid=mandate.record.uuid,
+            action=Action.DELEGATION_MANAGE,
+            allowed=True,
+            reason_code="structure_manager",
+            resource=_resource(mandate),
+        )
+    else:
+        _require(actor, mandate.record, Action.DELEGATION_MANAGE, _resource(mandate))
+    with transaction.atomic():
+        Mandate.objects.filter(pk=mandate.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=actor, end_reason=EndReason.REVOKED
+        )
+        _notify(mandate.record, "delegation_revoked", f"mandate_revoked:{mandate.uuid}")
+    mandate.refresh_from_db()
+    return mandate
+
+
+def _require(actor: User, record: Record, action: str, resource: Resource | None = None) -> Decision:
+    decision = authorize(actor=actor, record=record, action=action, resource=resource)
+    if not decision.allowed:
+        raise RecordUnavailable(decision)
+    return decision
+
+
+def mandates_for_record(*, actor: User, record: Record) -> list[Mandate]:
+    """The person (or a parent): every mandate on their record, ended ones included."""
+    _require(actor, record, Action.DELEGATION_MANAGE)
+    return list(Mandate.objects.filter(record=record).select_related("agent", "structure"))
+
+
+def mandates_of_agent(*, agent: User) -> list[Mandate]:
+    """The agent's own mandates: names and dates, no record content."""
+    return list(Mandate.objects.filter(agent=agent).select_related("record", "structure"))
+
+
+def mandates_of_structure(*, manager: User) -> list[Mandate]:
+    structures = StructureManager.objects.filter(user=manager).values("structure_id")
+    return list(Mandate.objects.filter(structure_id__in=structures).select_related("record", "agent", "structure"))
+
+
+def _notify(record: Record, event: str, key: str) -> None:
+    # The notification centre has no mandate events of its own yet: the caregiver ones say
+    # "someone may act / no longer acts on a record you follow", which holds for a mandate too.
+    from apps.notifications.services import notify
+    from apps.records.selectors import record_followers
+
+    for user in record_followers(record=record):
+        notify(recipient=user, event=event, dedup_key=key, record_uuid=record.uuid)

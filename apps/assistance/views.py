@@ -1,0 +1,183 @@
+"""Support mandates' pages: the agent's desk, confirmation and list; the person's list; the manager's list."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.access.policy import Action
+from apps.access.pro_views import FindPatientForm
+from apps.assistance import services
+from apps.assistance.forms import MandateConfirmForm, MandateStartForm
+from apps.assistance.models import ConfirmationMethod, Mandate, StructureManager
+from apps.assistance.selectors import account_state
+from apps.records import selectors
+from apps.records.models import Record
+
+FOUND_KEY = "assistance_found_record"
+
+STATE_LABELS = {
+    "waiting": gettext_lazy("waiting for confirmation"),
+    "active": gettext_lazy("active"),
+    "ended": gettext_lazy("ended"),
+    "revoked": gettext_lazy("stopped"),
+    "cancelled": gettext_lazy("cancelled"),
+}
+
+
+def state_label(state: str) -> str:
+    return str(STATE_LABELS[state])
+
+
+def _rows(mandates: list[Mandate]) -> list[dict]:
+    now = timezone.now()
+    rows = []
+    for mandate in mandates:
+        state = mandate.state(now)
+        rows.append({"mandate": mandate, "state": state, "state_label": state_label(state)})
+    return rows
+
+
+def _agent_only(request: HttpRequest) -> None:
+    if not request.user.is_support_agent:
+        raise Http404
+
+
+def _found(request: HttpRequest) -> Record | None:
+    uuid = request.session.get(FOUND_KEY)
+    return Record.objects.filter(uuid=uuid).select_related("owner").first() if uuid else None
+
+
+def _desk(request: HttpRequest, *, find_form, record, searched, start_form=None, status=200) -> HttpResponse:
+    context = {"find_form": find_form, "record": record, "searched": searched}
+    if record is not None:
+        context |= {"account": account_state(record=record), "start_form": start_form or MandateStartForm()}
+    return render(request, "assistance/desk.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def desk(request: HttpRequest) -> HttpResponse:
+    """Find the person by exact identity; see their names and account state; start a mandate."""
+    _agent_only(request)
+    if request.method == "GET":
+        return _desk(request, find_form=FindPatientForm(), record=_found(request), searched=False)
+    form = FindPatientForm(request.POST)
+    if not form.is_valid():
+        return _desk(request, find_form=form, record=None, searched=False, status=400)
+    record = services.record_find(agent=request.user, **form.cleaned_data)
+    request.session[FOUND_KEY] = str(record.uuid) if record else None
+    return _desk(request, find_form=FindPatientForm(), record=record, searched=True)
+
+
+@login_required
+@require_POST
+def mandate_start(request: HttpRequest) -> HttpResponse:
+    _agent_only(request)
+    record = _found(request)
+    if record is None:
+        return redirect("assistance_desk")
+    form = MandateStartForm(request.POST)
+    if form.is_valid():
+        try:
+            mandate = services.mandate_start(agent=request.user, record=record, **form.cleaned_data)
+        except services.MandateRefused as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            request.session.pop(FOUND_KEY, None)
+            return redirect("assistance_confirm", mandate_uuid=mandate.uuid)
+    return _desk(request, find_form=FindPatientForm(), record=record, searched=True, start_form=form, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mandate_confirm(request: HttpRequest, mandate_uuid) -> HttpResponse:
+    _agent_only(request)
+    mandate = services.mandate_get_for_agent(request.user, mandate_uuid, "mandate.confirm")
+    form = MandateConfirmForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                mandate = services.mandate_confirm(
+                    agent=request.user, mandate_uuid=mandate.uuid, code=form.cleaned_data["code"]
+                )
+            except services.MandateRefused as refusal:
+                form.add_error("code", refusal.message)
+                mandate.refresh_from_db()
+            else:
+                messages.success(
+                    request,
+                    _("The mandate is confirmed. You may act for %(name)s until %(date)s.")
+                    % {"name": mandate.record.full_name, "date": timezone.localtime(mandate.expires_at).date()},
+                )
+                return redirect("assistance_mandates")
+        status = 400
+    state = mandate.state()
+    return render(
+        request,
+        "assistance/confirm.html",
+        {
+            "mandate": mandate,
+            "form": form,
+            "state": state,
+            "state_label": state_label(state),
+            "paper": mandate.confirmation_method == ConfirmationMethod.SIGNED_PAPER,
+        },
+        status=status,
+    )
+
+
+@login_required
+def mandate_pdf(request: HttpRequest, mandate_uuid) -> HttpResponse:
+    _agent_only(request)
+    pdf = services.mandate_pdf(agent=request.user, mandate_uuid=mandate_uuid)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="mandate-{mandate_uuid}.pdf"'
+    return response
+
+
+@login_required
+def my_mandates(request: HttpRequest) -> HttpResponse:
+    _agent_only(request)
+    rows = _rows(services.mandates_of_agent(agent=request.user))
+    return render(request, "assistance/my_mandates.html", {"rows": rows})
+
+
+@login_required
+def structure_mandates(request: HttpRequest) -> HttpResponse:
+    structures = [m.structure for m in StructureManager.objects.filter(user=request.user).select_related("structure")]
+    if not structures:
+        raise Http404
+    rows = _rows(services.mandates_of_structure(manager=request.user))
+    return render(request, "assistance/structure.html", {"rows": rows, "structures": structures})
+
+
+@login_required
+def record_mandates(request: HttpRequest, record_uuid) -> HttpResponse:
+    # Only the person or a parent: anyone else gets a 404, journaled.
+    record, _decision = selectors.record_get_for(
+        actor=request.user, record_uuid=record_uuid, action=Action.DELEGATION_MANAGE
+    )
+    rows = _rows(services.mandates_for_record(actor=request.user, record=record))
+    return render(request, "assistance/record_mandates.html", {"record": record, "rows": rows})
+
+
+@login_required
+@require_POST
+def mandate_revoke(request: HttpRequest, mandate_uuid) -> HttpResponse:
+    mandate = services.mandate_revoke(actor=request.user, mandate_uuid=mandate_uuid)
+    messages.success(
+        request,
+        _("%(agent)s can no longer act for %(name)s. This took effect at once.")
+        % {"agent": mandate.agent, "name": mandate.record.full_name},
+    )
+    if services.manages(user=request.user, structure_id=mandate.structure_id):
+        return redirect("assistance_structure")
+    return redirect("record_mandates", record_uuid=mandate.record.uuid)
