@@ -171,6 +171,8 @@ def access_code_redeem(*, professional: User, code: str) -> tuple[Record | None,
             resource=Resource("access_code", found.uuid if found else None),
         )
         if found is not None:
+            # The person is told: an old code typed again may be a guess, or a code passed around.
+            _notify(found.record, "access_code_refused", f"access_code_refused:{found.uuid}:{professional.uuid}")
             raise AccessRefused(_("This code has expired or was cancelled. Ask the patient for a new one."))
         raise AccessRefused(_("This code is not valid. Check it with the patient."))
     AccessCodeUse.objects.get_or_create(code=found, professional=professional)

@@ -45,6 +45,7 @@ class NotificationEvent(models.TextChoices):
     PROFESSIONAL_FIRST_ACCESS = "professional_first_access", _("A professional opened a record for the first time")
     BREAK_GLASS = "break_glass", _("A professional used emergency access")
     ACCESS_CODE_USED = "access_code_used", _("An access code was used")
+    ACCESS_CODE_REFUSED = "access_code_refused", _("Someone tried an access code that no longer works")
     DELEGATION_CREATED = "delegation_created", _("A caregiver was invited")
     DELEGATION_ACCEPTED = "delegation_accepted", _("A caregiver accepted to help")
     DELEGATION_REVOKED = "delegation_revoked", _("A caregiver's access ended")

@@ -136,6 +136,13 @@ EVENT_TEXT = {
         _("A caregiver's access ended"),
         _("A caregiver can no longer act on a health record you follow: %(url)s"),
     ),
+    "access_code_refused": (
+        _("Someone tried one of your old access codes"),
+        _(
+            "A professional typed an access code of a health record you follow after it ended or was "
+            "cancelled. It did not open the record. See who in the access history: %(url)s"
+        ),
+    ),
     "import_failed": (
         _("A document could not be added to your health space"),
         _("A document could not be added to a health record you follow. Log in to see why: %(url)s"),

@@ -190,3 +190,12 @@ def test_professional_without_2fa_cannot_reach_the_professional_pages(as_user, d
     response = as_user(professional).get(reverse("pro_home"))
     assert response.status_code == 302
     assert response["Location"] == reverse("two_factor_setup")
+
+
+def test_patient_is_told_when_an_ended_code_is_tried(dr_martin, alice, alice_record):
+    code, plain = services.access_code_create(actor=alice, record=alice_record, hours=1)
+    services.access_code_revoke(actor=alice, code_uuid=code.uuid)
+    with pytest.raises(services.AccessRefused):
+        services.access_code_redeem(professional=dr_martin, code=plain)
+    assert Notification.objects.filter(recipient=alice, event="access_code_refused").exists()
+    assert AccessEvent.objects.filter(record_uuid=alice_record.uuid, reason_code="code_expired").exists()
