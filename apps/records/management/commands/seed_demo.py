@@ -126,6 +126,27 @@ class Command(BaseCommand):
         )
         assistance.mandate_confirm(agent=sam, mandate_uuid=mandate.uuid, code=mandate.number)
 
+    def _declared_weights(self, alice: User) -> None:
+        """Weights Alice noted herself (declared, not from a document), so her first screen shows a trend."""
+        from apps.clinical.models import ClinicalFact
+        from apps.clinical.profile import fact_declare
+
+        record = alice.own_record
+        for day, kilos in ((date(2025, 3, 2), "73.5"), (date(2025, 9, 14), "72.1"), (date(2026, 6, 1), "70.8")):
+            if not ClinicalFact.objects.filter(
+                record=record, code="29463-7", effective_date=day, origin="declared"
+            ).exists():
+                fact_declare(
+                    actor=alice,
+                    record=record,
+                    kind="observation",
+                    display="",
+                    code="29463-7",
+                    effective_date=day,
+                    value=kilos,
+                    unit="kg",
+                )
+
     def add_arguments(self, parser) -> None:
         parser.add_argument("--force", action="store_true", help="Seed even when DEBUG is off (never in production).")
 
@@ -177,6 +198,7 @@ class Command(BaseCommand):
         _totp(sam)
 
         self._documents(alice.own_record)
+        self._declared_weights(alice)
         self._caregiver(alice, bob)
         self._support_mandate(sam)
         self.stdout.write(self.style.SUCCESS("Demo population ready (password: healthspace-demo)."))
