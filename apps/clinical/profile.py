@@ -17,16 +17,15 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.access.policy import Action, Decision, Resource, authorize, journal_missing_record
-from apps.access.professional import visible_documents_filter
 from apps.clinical.measurements import LOINC, UNIT_LABELS, FactRefused, measurement_check
 from apps.clinical.models import ClinicalFact, FactKind, FactOrigin, RectificationRequest
-from apps.records.models import Document, DocumentStatus, Record
+from apps.records.models import Document, Record
 from apps.records.selectors import RecordUnavailable, record_get_for
 
 if TYPE_CHECKING:
@@ -143,13 +142,9 @@ def _open_rectifications() -> Prefetch:
 
 
 def _visible_facts(*, actor: User, record: Record, decision: Decision):
-    """A fact is as visible as its source document (masked, profession matrix); declared ones have none."""
-    facts = ClinicalFact.objects.filter(record=record).exclude(source_document__status=DocumentStatus.REJECTED)
-    documents_visible = visible_documents_filter(actor, decision)
-    if documents_visible != Q():
-        visible_ids = Document.objects.filter(record=record).filter(documents_visible).values("pk")
-        facts = facts.filter(Q(source_document__isnull=True) | Q(source_document__in=visible_ids))
-    return facts.select_related("source_document").prefetch_related(_open_rectifications())
+    from apps.clinical.selectors import facts_visible_to
+
+    return facts_visible_to(actor=actor, record=record, decision=decision).prefetch_related(_open_rectifications())
 
 
 def _build(*, actor: User, record: Record, decision: Decision) -> MedicalProfile:

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from apps.access.policy import Action
 from apps.clinical.models import ClinicalFact, FactKind
+from apps.clinical.selectors import facts_visible_to
 from apps.records import documents, selectors
 from apps.records.document_views import TimelineFilterForm, _content_response
 from apps.records.models import Document, DocumentCategory
@@ -231,8 +232,13 @@ class RecordFactsApi(APIView):
         summary="A record's structured facts, each with its source document",
     )
     def get(self, request, record_uuid):
-        record = _record(request, record_uuid, action=Action.PROFILE_READ)
-        facts = ClinicalFact.objects.filter(record=record).select_related("source_document")
+        try:
+            record, decision = selectors.record_get_for(
+                actor=request.user, record_uuid=record_uuid, action=Action.PROFILE_READ
+            )
+        except selectors.RecordUnavailable:
+            raise NotFound() from None
+        facts = facts_visible_to(actor=request.user, record=record, decision=decision)
         kind = request.query_params.get("kind")
         if kind:
             if kind not in FactKind.values:

@@ -14,12 +14,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 
 from apps.access.models import AccessEvent, Outcome
 from apps.access.policy import Action, Decision, authorize
 from apps.access.professional import visible_documents_filter
 from apps.clinical.models import ClinicalFact, FactKind, RectificationRequest
+from apps.clinical.selectors import facts_visible_to
 from apps.records.models import Document, DocumentStatus, Record
 from apps.records.selectors import RecordUnavailable
 
@@ -288,13 +289,7 @@ def _series(facts: list[ClinicalFact]) -> list[ResultSeries]:
 
 
 def _facts(record: Record, actor: User, decision: Decision) -> list[ClinicalFact]:
-    documents_visible = visible_documents_filter(actor, decision)
-    facts = ClinicalFact.objects.filter(record=record).select_related("source_document")
-    if documents_visible != Q():
-        # A fact is as visible as its source document; declared facts have none.
-        visible_ids = Document.objects.filter(record=record).filter(documents_visible).values("pk")
-        facts = facts.filter(Q(source_document__isnull=True) | Q(source_document__in=visible_ids))
-    facts = facts.exclude(source_document__status=DocumentStatus.REJECTED).prefetch_related(
+    facts = facts_visible_to(actor=actor, record=record, decision=decision).prefetch_related(
         Prefetch("rectifications", queryset=RectificationRequest.objects.order_by("-created_at"))
     )
     return list(facts)

@@ -239,3 +239,15 @@ def test_api_notifications_are_the_persons_own(as_user, alice, charlie):
 @pytest.mark.parametrize("path", ["/api/v1/notifications/", "/api/v1/notifications/unread-count/"])
 def test_api_notifications_need_a_login(client, db, path):
     assert client.get(path).status_code == 403
+
+
+def test_api_facts_of_a_hidden_document_are_not_given_to_a_professional(as_user, alice, alice_record, dr_martin):
+    from apps.access.models import CareRelationship
+
+    CareRelationship.objects.create(professional=dr_martin, record=alice_record)
+    shown = DocumentFactory(record=alice_record, category="lab_result")
+    hidden = DocumentFactory(record=alice_record, category="lab_result", masked=True)
+    shown.facts.create(record=alice_record, kind="observation", display="TSH")
+    hidden.facts.create(record=alice_record, kind="observation", display="HIV test")
+    facts = as_user(dr_martin).get(f"/api/v1/records/{alice_record.uuid}/facts/").json()
+    assert [f["display"] for f in facts] == ["TSH"]
