@@ -164,7 +164,11 @@ def mandate_confirm(*, agent: User, mandate_uuid: UUID | str, code: str) -> Mand
     mandate = mandate_get_for_agent(agent, mandate_uuid, "mandate.confirm")
     cancelled = False
     with transaction.atomic():
-        mandate = Mandate.objects.select_for_update().select_related("record__owner", "structure").get(pk=mandate.pk)
+        mandate = (
+            Mandate.objects.select_for_update(of=("self",))
+            .select_related("record__owner", "structure")
+            .get(pk=mandate.pk)
+        )
         now = timezone.now()
         if mandate.confirmed_at:
             return mandate
