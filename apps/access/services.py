@@ -217,12 +217,9 @@ def notify_first_access(*, professional: User, record: Record, decision: Decisio
 
 
 def _notify(record: Record, event: str, key: str) -> None:
-    from apps.notifications.services import notify
-    from apps.records.selectors import record_followers
+    from apps.notifications.services import notify_followers
 
-    with transaction.atomic():
-        for user in record_followers(record=record):
-            notify(recipient=user, event=event, dedup_key=key, record_uuid=record.uuid)
+    notify_followers(record=record, event=event, dedup_key=key)
 
 
 def professionals_search(*, query: str, limit: int = 20) -> list[User]:

@@ -278,8 +278,6 @@ def mandates_of_structure(*, manager: User) -> list[Mandate]:
 def _notify(record: Record, event: str, key: str) -> None:
     # The notification centre has no mandate events of its own yet: the caregiver ones say
     # "someone may act / no longer acts on a record you follow", which holds for a mandate too.
-    from apps.notifications.services import notify
-    from apps.records.selectors import record_followers
+    from apps.notifications.services import notify_followers
 
-    for user in record_followers(record=record):
-        notify(recipient=user, event=event, dedup_key=key, record_uuid=record.uuid)
+    notify_followers(record=record, event=event, dedup_key=key)

@@ -141,8 +141,6 @@ def delegations_of(*, user: User) -> list[Delegation]:
 
 
 def _notify(record: Record, event: str, key: str) -> None:
-    from apps.notifications.services import notify
-    from apps.records.selectors import record_followers
+    from apps.notifications.services import notify_followers
 
-    for user in record_followers(record=record):
-        notify(recipient=user, event=event, dedup_key=key, record_uuid=record.uuid)
+    notify_followers(record=record, event=event, dedup_key=key)

@@ -199,6 +199,29 @@ def notify(
     return notification
 
 
+def notify_followers(
+    *,
+    record,
+    event: str,
+    dedup_key: str,
+    document_uuid: UUID | None = None,
+    params: dict | None = None,
+) -> None:
+    """Tell everyone who follows a record (its owner, the parents managing it), in one transaction."""
+    from apps.records.selectors import record_followers
+
+    with transaction.atomic():
+        for user in record_followers(record=record):
+            notify(
+                recipient=user,
+                event=event,
+                dedup_key=dedup_key,
+                record_uuid=record.uuid,
+                document_uuid=document_uuid,
+                params=params,
+            )
+
+
 def recipient_language(user: User) -> str:
     return getattr(user, "language", "") or settings.LANGUAGE_CODE
 

@@ -216,7 +216,6 @@ class DocumentContentApi(APIView):
         except selectors.RecordUnavailable as error:
             raise NotFound(error.decision.reason) from None
         response: HttpResponse = _content_response(
-            document,
             data,
             inline=False,
             mime_type=document.mime_type or "application/octet-stream",

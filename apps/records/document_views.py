@@ -175,7 +175,7 @@ def document_detail(request: HttpRequest, document_uuid) -> HttpResponse:
     )
 
 
-def _content_response(document, data: bytes, *, inline: bool, mime_type: str, filename: str) -> HttpResponse:
+def _content_response(data: bytes, *, inline: bool, mime_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type=mime_type)
     disposition = "inline" if inline else "attachment"
     ascii_name = filename.encode("ascii", "ignore").decode() or "document"
@@ -192,7 +192,6 @@ def document_content(request: HttpRequest, document_uuid) -> HttpResponse:
     document, data = documents.document_content(actor=request.user, document_uuid=document_uuid)
     inline = request.GET.get("inline") == "1" and document.mime_type in SAFE_INLINE and not document.has_active_content
     return _content_response(
-        document,
         data,
         inline=inline,
         mime_type=document.mime_type or "application/octet-stream",
@@ -202,8 +201,8 @@ def document_content(request: HttpRequest, document_uuid) -> HttpResponse:
 
 @login_required
 def document_preview(request: HttpRequest, document_uuid) -> HttpResponse:
-    document, data = documents.document_content(actor=request.user, document_uuid=document_uuid, preview=True)
-    return _content_response(document, data, inline=True, mime_type="image/png", filename="preview.png")
+    _document, data = documents.document_content(actor=request.user, document_uuid=document_uuid, preview=True)
+    return _content_response(data, inline=True, mime_type="image/png", filename="preview.png")
 
 
 @login_required

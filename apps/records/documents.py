@@ -335,23 +335,19 @@ def document_reject(*, document_id: int, code: str) -> None:
 
 
 def _notify_followers(document: Document, event: str, params: dict | None = None) -> None:
-    from apps.notifications.services import notify, push_document_status
-    from apps.records.selectors import record_followers
+    from apps.notifications.services import notify_followers, push_document_status
 
     record_uuid, document_uuid, status = document.record.uuid, document.uuid, document.status
     transaction.on_commit(
         lambda: push_document_status(record_uuid=record_uuid, document_uuid=document_uuid, status=status)
     )
-
-    for user in record_followers(record=document.record):
-        notify(
-            recipient=user,
-            event=event,
-            dedup_key=f"{event}:{document.uuid}",
-            record_uuid=document.record.uuid,
-            document_uuid=document.uuid,
-            params=params,
-        )
+    notify_followers(
+        record=document.record,
+        event=event,
+        dedup_key=f"{event}:{document.uuid}",
+        document_uuid=document.uuid,
+        params=params,
+    )
 
 
 # --- The person's actions on a document -----------------------------------------------

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from apps.summaries.charts import sparkline_svg, values_text
+from apps.summaries.charts import sparkline_svg
 
 if TYPE_CHECKING:
     from apps.summaries.builder import ResultSeries, Summary
 
 
-def results_for_display(summary: Summary) -> list[tuple[ResultSeries, str, str]]:
+def results_for_display(summary: Summary) -> list[tuple[ResultSeries, str]]:
+    """Each result with its chart (whose accessible name lists the values)."""
     return [
-        (
-            series,
-            sparkline_svg(series.points, unit=series.unit, low=series.reference_low, high=series.reference_high),
-            values_text(series.points, series.unit),
-        )
+        (series, sparkline_svg(series.points, unit=series.unit, low=series.reference_low, high=series.reference_high))
         for series in summary.results
     ]
