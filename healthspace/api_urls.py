@@ -3,6 +3,7 @@ from django.urls import path
 from apps.access.history_api import AccessHistoryApi
 from apps.accounts.api import MeApi, TokenApi
 from apps.assistance.api import MandateConfirmApi, MandateRevokeApi, MandatesApi, MyMandatesApi, RecordMandatesApi
+from apps.assistance.letter_api import AccountLetterApi, AccountStateApi, ActivationApi, SecondFactorResetApi
 from apps.clinical.api import FactRectificationsApi, ProfileFactApi, RecordProfileFactsApi
 from apps.consents.api import DirectivesApi
 from apps.consents.privacy_api import (
@@ -51,6 +52,14 @@ urlpatterns = [
     path("mandates/mine/", MyMandatesApi.as_view(), name="api_mandates_mine"),
     path("mandates/<uuid:mandate_uuid>/confirm/", MandateConfirmApi.as_view(), name="api_mandate_confirm"),
     path("mandates/<uuid:mandate_uuid>/revoke/", MandateRevokeApi.as_view(), name="api_mandate_revoke"),
+    path("records/<uuid:record_uuid>/account/", AccountStateApi.as_view(), name="api_account_state"),
+    path("records/<uuid:record_uuid>/account/letter/", AccountLetterApi.as_view(), name="api_account_letter"),
+    path(
+        "records/<uuid:record_uuid>/account/second-factor-reset/",
+        SecondFactorResetApi.as_view(),
+        name="api_second_factor_reset",
+    ),
+    path("activation/", ActivationApi.as_view(), name="api_activation"),
     path("records/<uuid:record_uuid>/profile/facts/", RecordProfileFactsApi.as_view(), name="api_profile_facts"),
     path("profile/facts/<uuid:fact_uuid>/", ProfileFactApi.as_view(), name="api_profile_fact"),
     path("profile/facts/<uuid:fact_uuid>/rectifications/", FactRectificationsApi.as_view(), name="api_rectify"),

@@ -177,9 +177,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
-ACCOUNT_LOGIN_METHODS = {"email"}
+# E-mail, or the login identifier of an account opened at a support desk (printed
+# on its activation letter). Open sign-up still asks for an e-mail only.
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "login_id"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
@@ -190,7 +192,7 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_ADAPTER = "apps.accounts.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "apps.accounts.forms.PatientSignupForm"}
+ACCOUNT_FORMS = {"signup": "apps.accounts.forms.PatientSignupForm", "login": "apps.accounts.forms.LoginForm"}
 # Password guessing: 5 failures per e-mail within 5 minutes lock that e-mail
 # out; a successful password reset lifts the lock.
 ACCOUNT_RATE_LIMITS = {
@@ -338,7 +340,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["apps.accounts.api_permissions.IsVerifiedUser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"token": "10/min"},
+    "DEFAULT_THROTTLE_RATES": {"token": "10/min", "activation": "10/min"},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {

@@ -44,6 +44,7 @@ class Action(models.TextChoices):
     SETTINGS_EDIT = "settings.edit", _("changed the privacy settings")
     JOURNAL_READ = "journal.read", _("read the access history")
     DELEGATION_MANAGE = "delegation.manage", _("managed who may act for the person")
+    ACCOUNT_HELP = "account.help", _("helped with the account")
 
 
 # Actions that touch medical content (as opposed to identity and settings).
@@ -112,6 +113,8 @@ REASONS: dict[str, Any] = {
     "professional_access_off": _("There is no record here, or you may not see it."),
     "masked": _("There is no document here, or you may not see it."),
     "profession_matrix": _("Your profession does not give access to this kind of document."),
+    "wrong_code": _("The code typed was not right."),
+    "too_many_tries": _("Too many wrong codes: it was cancelled."),
 }
 
 

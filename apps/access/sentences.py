@@ -81,6 +81,35 @@ ACTION_PHRASES: dict[str, tuple[Any, Any]] = {
         gettext_lazy("changed who may act on %(object)s"),
         gettext_lazy("change who may act on %(object)s"),
     ),
+    Action.ACCOUNT_HELP: (
+        gettext_lazy("helped with the account of %(object)s"),
+        gettext_lazy("help with the account of %(object)s"),
+    ),
+    # Account help, by what was done (action:resource type).
+    "account.help:activation_letter": (
+        gettext_lazy("printed an activation letter for %(object)s"),
+        gettext_lazy("print an activation letter for %(object)s"),
+    ),
+    "account.help:password_letter": (
+        gettext_lazy("printed a letter to choose a new password for %(object)s"),
+        gettext_lazy("print a letter to choose a new password for %(object)s"),
+    ),
+    "account.help:second_factor": (
+        gettext_lazy("reset the two-step verification of %(object)s"),
+        gettext_lazy("reset the two-step verification of %(object)s"),
+    ),
+    "account.letter_code": (
+        gettext_lazy("typed the code of a printed letter for %(object)s"),
+        gettext_lazy("use the code of a printed letter for %(object)s"),
+    ),
+    "account.activation": (
+        gettext_lazy("opened the account of %(object)s with a printed letter"),
+        gettext_lazy("open the account of %(object)s with a printed letter"),
+    ),
+    "account.new_password": (
+        gettext_lazy("chose a new password with a printed letter, for %(object)s"),
+        gettext_lazy("choose a new password with a printed letter, for %(object)s"),
+    ),
 }
 
 BASIS_PHRASES: dict[str, Any] = {
@@ -191,7 +220,9 @@ def entry_sentence(*, event: AccessEvent, reader: User, record: Record, professi
     you = event.actor_uuid is not None and event.actor_uuid == reader.uuid
     own = record.owner_id is not None and record.owner_id == reader.pk
     target = _object(event, record, own)
-    done, attempted = ACTION_PHRASES.get(event.action, (None, None))
+    done, attempted = ACTION_PHRASES.get(
+        f"{event.action}:{event.resource_type}", ACTION_PHRASES.get(event.action, (None, None))
+    )
     if done is None:  # an action this table does not know yet still reads, with its code
         code = choice_label(Action, event.action).replace("%", "%%")
         done = _("acted on %(object)s (%(action)s)").replace("%(action)s", code)

@@ -10,7 +10,7 @@ class AccountAdapter(DefaultAccountAdapter):
     error_messages = {
         **DefaultAccountAdapter.error_messages,
         "too_many_login_attempts": _(
-            "Too many failed attempts. For your safety, logging in with this e-mail "
+            "Too many failed attempts. For your safety, logging in with this e-mail or identifier "
             "is paused for 5 minutes. To get back in now, reset your password."
         ),
     }
@@ -30,3 +30,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
         message = self.render_mail(template_prefix, email, context)
         email_enqueue(message=message)
+
+    def populate_username(self, request, user) -> None:
+        # The login identifier is given only at a support desk; an open sign-up logs in by e-mail.
+        return None
+
+    def get_login_stages(self) -> list[str]:
+        return [
+            "apps.accounts.stages.EmailVerificationStage"
+            if path == "allauth.account.stages.EmailVerificationStage"
+            else path
+            for path in super().get_login_stages()
+        ]

@@ -35,11 +35,19 @@ class MeApi(APIView):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(required=False, help_text="The e-mail address, or give login_id instead.")
+    login_id = serializers.CharField(
+        required=False, max_length=60, help_text="The login identifier of an account opened with a printed letter."
+    )
     password = serializers.CharField(style={"input_type": "password"})
     otp = serializers.CharField(
         required=False, allow_blank=True, help_text="Required when the account has two-step verification."
     )
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("email") and not attrs.get("login_id"):
+            raise serializers.ValidationError(_("Give your e-mail address or your login identifier."))
+        return attrs
 
 
 class TokenResponseSerializer(serializers.Serializer):
@@ -47,7 +55,7 @@ class TokenResponseSerializer(serializers.Serializer):
 
 
 class TokenApi(APIView):
-    """Exchange e-mail, password and (when set up) a one-time code for an API token."""
+    """Exchange e-mail (or login identifier), password and (when set up) a one-time code for an API token."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -58,12 +66,14 @@ class TokenApi(APIView):
     def post(self, request):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(
-            request, username=data.validated_data["email"].lower(), password=data.validated_data["password"]
-        )
+        login = (data.validated_data.get("email") or data.validated_data.get("login_id", "")).strip().lower()
+        user = authenticate(request, username=login, password=data.validated_data["password"])
         if user is None or not user.is_active:
             raise AuthenticationFailed(_("E-mail or password is not correct."))
-        if not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists():
+        if (
+            not user.signs_in_without_email
+            and not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+        ):
             raise AuthenticationFailed(_("Confirm your e-mail address first, with the link we sent you."))
         if two_factor.has_two_factor(user):
             try:

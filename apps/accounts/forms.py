@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm
 from django import forms
 from django.db import transaction
@@ -47,3 +48,13 @@ class TokenForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}),
         help_text=_("The 6-digit code from your authenticator app, or one of your backup codes."),
     )
+
+
+class LoginForm(AllauthLoginForm):
+    """E-mail, or the login identifier printed on an activation letter."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = _("E-mail or login identifier")
+        self.fields["login"].widget.attrs["placeholder"] = self.fields["login"].label
+        self.fields["login"].widget.attrs["autocomplete"] = "username"

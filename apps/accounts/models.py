@@ -45,10 +45,11 @@ class SupportStructure(models.Model):
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(self, email: str, password: str | None = None, **fields: object) -> User:
-        if not email:
-            raise ValueError("An e-mail address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+    def create_user(self, email: str | None, password: str | None = None, **fields: object) -> User:
+        # Accounts opened at a support desk may have no e-mail: they sign in with a login identifier.
+        if not email and not fields.get("login_id"):
+            raise ValueError("An e-mail address or a login identifier is required.")
+        user = self.model(email=self.normalize_email(email).lower() if email else None, **fields)
         user.set_password(password)
         user.full_clean(exclude=["password"])
         user.save(using=self._db)
@@ -67,7 +68,16 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in. Operators are staff users; they never read medical content."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    email = models.EmailField(_("e-mail address"), unique=True)
+    # Null, not blank, for people without e-mail: unique ignores NULLs, never "".
+    email = models.EmailField(_("e-mail address"), unique=True, null=True, blank=True)
+    login_id = models.CharField(
+        _("login identifier"),
+        max_length=60,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("Printed on the activation letter of an account opened at a support desk."),
+    )
     display_name = models.CharField(_("name"), max_length=200, blank=True)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.PATIENT)
     rpps = models.CharField(_("RPPS number"), max_length=11, blank=True, validators=[rpps_validator])
@@ -108,7 +118,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self) -> str:
-        return self.display_name or self.email
+        return self.display_name or self.email or self.login_id or ""
+
+    @property
+    def signs_in_without_email(self) -> bool:
+        """Opened at a desk with a printed letter, no e-mail yet: the letter proved who they are."""
+        return not self.email and bool(self.login_id)
 
     @property
     def is_professional(self) -> bool:

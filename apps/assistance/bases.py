@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from apps.records.models import Record
 
 # Which scope each action needs. Seeing the person's identity comes with any scope;
-# account help gives nothing more than that (no medical content).
+# account help adds the account actions (activation letter, new password, second factor),
+# never medical content.
 ACTION_SCOPES: dict[str, set[str]] = {
     Action.RECORD_LIST: set(MandateScope.values),
     Action.RECORD_VIEW: set(MandateScope.values),
@@ -26,6 +27,7 @@ ACTION_SCOPES: dict[str, set[str]] = {
     Action.PROFILE_READ: {MandateScope.PRINT_SUMMARY},
     Action.DOCUMENT_LIST: {MandateScope.READ_DOCUMENTS},
     Action.DOCUMENT_READ: {MandateScope.READ_DOCUMENTS},
+    Action.ACCOUNT_HELP: {MandateScope.ACCOUNT_HELP},
 }
 
 

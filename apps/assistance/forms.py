@@ -54,3 +54,51 @@ class MandateConfirmForm(forms.Form):
         max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
+
+
+class LetterCodeForm(forms.Form):
+    """At home, the first step: what the printed letter says."""
+
+    login_id = forms.CharField(
+        label=_("Your login identifier"),
+        max_length=60,
+        help_text=_("It is printed on your letter, for example: marie.martin"),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}),
+    )
+    code = forms.CharField(
+        label=_("The code on your letter"),
+        max_length=20,
+        help_text=_("10 letters and digits. Dashes and spaces do not matter."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}),
+    )
+
+
+class LetterPasswordForm(forms.Form):
+    """The second step: the person's own password and, if they wish, an e-mail."""
+
+    password1 = forms.CharField(
+        label=_("Choose your password"),
+        strip=False,
+        help_text=_("At least 10 characters. A short sentence you remember is a good password."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("Type it again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    email = forms.EmailField(
+        label=_("Your e-mail address (if you wish)"),
+        required=False,
+        help_text=_(
+            "With an e-mail you can get a new password by yourself and be told when something happens. "
+            "You can leave it empty."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password1") and cleaned.get("password2") and cleaned["password1"] != cleaned["password2"]:
+            self.add_error("password2", _("The two passwords are not the same. Type them again."))
+        return cleaned

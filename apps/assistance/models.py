@@ -90,3 +90,57 @@ class StructureManager(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} manages {self.structure_id}"
+
+
+class LetterKind(models.TextChoices):
+    ACTIVATION = "activation", _("activation of a new account")
+    NEW_PASSWORD = "new_password", _("a new password")
+
+
+class AccountLetter(models.Model):
+    """A printed letter with a one-time code: the person opens their account (or chooses a new
+    password) at home, with no e-mail needed. Only the code's hash is kept; printing again
+    gives a new code and the older letter stops working."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=LetterKind.choices)
+    record = models.ForeignKey("records.Record", on_delete=models.CASCADE, related_name="account_letters")
+    login_id = models.CharField(max_length=60, help_text="The identifier printed on the letter.")
+    code_hash = models.CharField(max_length=64, blank=True)
+    mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="account_letters")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    tries = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("account letter")
+        verbose_name_plural = _("account letters")
+        constraints = [
+            # One letter in force per record: a new one replaces (cancels) the older.
+            models.UniqueConstraint(
+                fields=["record"],
+                condition=models.Q(used_at__isnull=True, cancelled_at__isnull=True),
+                name="account_letter_one_open_per_record",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.login_id}"
+
+    def state(self, now=None) -> str:
+        """open / used / cancelled / expired."""
+        now = now or timezone.now()
+        if self.used_at:
+            return "used"
+        if self.cancelled_at:
+            return "cancelled"
+        if self.expires_at <= now:
+            return "expired"
+        return "open"

@@ -17,6 +17,8 @@ class AccountState:
     email_confirmed: bool = False
     two_factor: bool = False
     locked_until: datetime | None = None
+    login_id: str = ""
+    has_email: bool = False
 
 
 def account_state(*, record: Record) -> AccountState:
@@ -32,7 +34,10 @@ def account_state(*, record: Record) -> AccountState:
     return AccountState(
         has_account=True,
         active=owner.is_active,
-        email_confirmed=EmailAddress.objects.filter(user=owner, email__iexact=owner.email, verified=True).exists(),
+        email_confirmed=bool(owner.email)
+        and EmailAddress.objects.filter(user=owner, email__iexact=owner.email, verified=True).exists(),
         two_factor=has_two_factor(owner),
         locked_until=locked,
+        login_id=owner.login_id or "",
+        has_email=bool(owner.email),
     )

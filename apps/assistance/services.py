@@ -17,7 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.access.policy import Action, Decision, Resource, authorize, journal_note
-from apps.assistance.models import ConfirmationMethod, EndReason, Mandate, MandateScope, StructureManager
+from apps.assistance.models import (
+    AccountLetter,
+    ConfirmationMethod,
+    EndReason,
+    Mandate,
+    MandateScope,
+    StructureManager,
+)
 from apps.records.models import Record
 from apps.records.selectors import RecordUnavailable
 
@@ -107,7 +114,7 @@ def mandate_start(*, agent: User, record: Record, scopes: list[str], days: int, 
         raise MandateRefused(_("A mandate lasts from 1 day to 12 months."))
     if method not in ConfirmationMethod.values:
         raise MandateRefused(_("Choose how the person confirms the mandate."))
-    email = record.owner.email if record.owner_id else ""
+    email = (record.owner.email or "") if record.owner_id else ""
     if method == ConfirmationMethod.EMAIL_CODE and not email:
         raise MandateRefused(_("This person has no e-mail address: print the mandate for them to sign."))
     now = timezone.now()
@@ -201,9 +208,9 @@ def mandate_confirm(*, agent: User, mandate_uuid: UUID | str, code: str) -> Mand
             resource=_resource(mandate),
         )
         if right:
-            _notify(mandate.record, "delegation_created", f"mandate_confirmed:{mandate.uuid}")
+            _notify(mandate.record, "mandate_confirmed", f"mandate_confirmed:{mandate.uuid}")
         elif cancelled:
-            _notify(mandate.record, "delegation_revoked", f"mandate_cancelled:{mandate.uuid}")
+            _notify(mandate.record, "mandate_ended", f"mandate_cancelled:{mandate.uuid}")
     if cancelled:
         raise MandateRefused(_("Too many wrong codes: this mandate is cancelled and the person is told."))
     if not right:
@@ -244,10 +251,15 @@ def mandate_revoke(*, actor: User, mandate_uuid: UUID | str) -> Mandate:
     else:
         _require(actor, mandate.record, Action.DELEGATION_MANAGE, _resource(mandate))
     with transaction.atomic():
+        now = timezone.now()
         Mandate.objects.filter(pk=mandate.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now(), revoked_by=actor, end_reason=EndReason.REVOKED
+            revoked_at=now, revoked_by=actor, end_reason=EndReason.REVOKED
         )
-        _notify(mandate.record, "delegation_revoked", f"mandate_revoked:{mandate.uuid}")
+        # A letter printed under this mandate and not yet used stops working with it.
+        AccountLetter.objects.filter(mandate=mandate, used_at__isnull=True, cancelled_at__isnull=True).update(
+            cancelled_at=now
+        )
+        _notify(mandate.record, "mandate_ended", f"mandate_revoked:{mandate.uuid}")
     mandate.refresh_from_db()
     return mandate
 
@@ -276,8 +288,6 @@ def mandates_of_structure(*, manager: User) -> list[Mandate]:
 
 
 def _notify(record: Record, event: str, key: str) -> None:
-    # The notification centre has no mandate events of its own yet: the caregiver ones say
-    # "someone may act / no longer acts on a record you follow", which holds for a mandate too.
     from apps.notifications.services import notify_followers
 
     notify_followers(record=record, event=event, dedup_key=key)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.assistance import views
+from apps.assistance import letter_views, views
 
 urlpatterns = [
     path("assistance/", views.desk, name="assistance_desk"),
@@ -11,4 +11,17 @@ urlpatterns = [
     path("assistance/structure/", views.structure_mandates, name="assistance_structure"),
     path("records/<uuid:record_uuid>/mandates/", views.record_mandates, name="record_mandates"),
     path("mandates/<uuid:mandate_uuid>/revoke/", views.mandate_revoke, name="mandate_revoke"),
+    path("assistance/records/<uuid:record_uuid>/account/", letter_views.account_help, name="assistance_account"),
+    path(
+        "assistance/records/<uuid:record_uuid>/account/letter.pdf",
+        letter_views.letter_print,
+        name="assistance_letter",
+    ),
+    path(
+        "assistance/records/<uuid:record_uuid>/account/second-factor/",
+        letter_views.second_factor_reset,
+        name="assistance_second_factor",
+    ),
+    path("activate/", letter_views.activate, name="activate"),
+    path("activate/password/", letter_views.activate_password, name="activate_password"),
 ]

@@ -15,7 +15,7 @@ from apps.access.policy import Action
 from apps.access.pro_views import FindPatientForm
 from apps.assistance import services
 from apps.assistance.forms import MandateConfirmForm, MandateStartForm
-from apps.assistance.models import ConfirmationMethod, Mandate, StructureManager
+from apps.assistance.models import ConfirmationMethod, Mandate, MandateScope, StructureManager
 from apps.assistance.selectors import account_state
 from apps.records import selectors
 from apps.records.models import Record
@@ -40,7 +40,14 @@ def _rows(mandates: list[Mandate]) -> list[dict]:
     rows = []
     for mandate in mandates:
         state = mandate.state(now)
-        rows.append({"mandate": mandate, "state": state, "state_label": state_label(state)})
+        rows.append(
+            {
+                "mandate": mandate,
+                "state": state,
+                "state_label": state_label(state),
+                "account_help": state == "active" and MandateScope.ACCOUNT_HELP in mandate.scopes,
+            }
+        )
     return rows
 
 

@@ -51,7 +51,7 @@ def delegation_invite(
     if expires_at is not None and expires_at <= timezone.now():
         raise DelegationRefused(_("The end date must be in the future."))
     email = email.strip().lower()
-    if record.owner_id and record.owner.email.lower() == email:
+    if record.owner_id and (record.owner.email or "").lower() == email:
         raise DelegationRefused(_("You cannot invite yourself."))
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -97,7 +97,7 @@ def delegation_accept(*, user: User, token: str) -> Delegation:
         raise DelegationRefused(_("This invitation was already accepted."))
     if delegation.invitation_expires_at <= timezone.now():
         raise DelegationRefused(_("This invitation has expired. Ask for a new one."))
-    if user.email.lower() != delegation.invited_email:
+    if (user.email or "").lower() != delegation.invited_email:
         raise DelegationRefused(
             _("This invitation was sent to another e-mail address. Log in with the account of that address.")
         )

@@ -50,7 +50,7 @@ def invitation_refusal(delegation: Delegation | None, user) -> str | None:
         return None if delegation.delegate_id == user.pk else _("This invitation was already accepted.")
     if delegation.invitation_expires_at <= timezone.now():
         return _("This invitation has expired. Ask for a new one.")
-    if user.email.lower() != delegation.invited_email:
+    if (user.email or "").lower() != delegation.invited_email:
         return _("This invitation was sent to another e-mail address. Log in with the account of that address.")
     return None
 

@@ -49,6 +49,12 @@ class NotificationEvent(models.TextChoices):
     DELEGATION_CREATED = "delegation_created", _("A caregiver was invited")
     DELEGATION_ACCEPTED = "delegation_accepted", _("A caregiver accepted to help")
     DELEGATION_REVOKED = "delegation_revoked", _("A caregiver's access ended")
+    MANDATE_CONFIRMED = "mandate_confirmed", _("A support agent may now help you")
+    MANDATE_ENDED = "mandate_ended", _("A support mandate ended")
+    ACCOUNT_LETTER_PRINTED = "account_letter_printed", _("A letter to choose a new password was printed")
+    ACCOUNT_LETTER_USED = "account_letter_used", _("A new password was chosen with a printed letter")
+    ACCOUNT_LETTER_CANCELLED = "account_letter_cancelled", _("A printed letter was cancelled after wrong codes")
+    SECOND_FACTOR_RESET = "second_factor_reset", _("Your two-step verification was reset")
 
 
 class EmailMode(models.TextChoices):

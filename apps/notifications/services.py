@@ -136,6 +136,45 @@ EVENT_TEXT = {
         _("A caregiver's access ended"),
         _("A caregiver can no longer act on a health record you follow: %(url)s"),
     ),
+    "mandate_confirmed": (
+        _("A support agent may now help with a health record you follow"),
+        _(
+            "You confirmed a support mandate: an agent of a support desk may help you, for what you chose "
+            "and until the end date. You can stop it at any time: %(url)s"
+        ),
+    ),
+    "mandate_ended": (
+        _("A support mandate ended"),
+        _("A support agent can no longer act on a health record you follow: %(url)s"),
+    ),
+    "account_letter_printed": (
+        _("A support agent printed a letter to choose a new password"),
+        _(
+            "A support agent printed a letter to choose a new password for your account. If you did not ask "
+            "for this, stop their mandate now and tell the support desk: %(url)s"
+        ),
+    ),
+    "account_letter_used": (
+        _("Your password was changed with a printed letter"),
+        _(
+            "A new password was chosen for your account with a letter printed at a support desk. If it was "
+            "not you, contact the support desk now: %(url)s"
+        ),
+    ),
+    "account_letter_cancelled": (
+        _("A printed letter was cancelled"),
+        _(
+            "Someone typed wrong codes from a letter printed for your account. The letter no longer works. "
+            "If it was you, ask the support desk for a new one: %(url)s"
+        ),
+    ),
+    "second_factor_reset": (
+        _("Your two-step verification was reset"),
+        _(
+            "A support agent removed the codes of your two-step verification. You log in with your password "
+            "only, until you set it up again. If you did not ask for this, stop their mandate now: %(url)s"
+        ),
+    ),
     "access_code_refused": (
         _("Someone tried one of your old access codes"),
         _(
@@ -186,7 +225,8 @@ def notify(
     )
     if not created:
         return None
-    if pref.email == EmailMode.IMMEDIATE:
+    # People without an e-mail (an account opened at a desk) read it in the notification centre.
+    if pref.email == EmailMode.IMMEDIATE and recipient.email:
         with translation.override(recipient_language(recipient)):
             subject, body = EVENT_TEXT[event]
             email_enqueue(
@@ -288,6 +328,9 @@ def notifications_mark_read(*, user: User, uuids: list[UUID] | None = None) -> i
 def daily_digest_send(*, user: User) -> int:
     """One e-mail listing how many events happened since the last summary."""
     pending = Notification.objects.filter(recipient=user, digested_at__isnull=True)
+    if not user.email:  # nowhere to send it; the notification centre still shows each event
+        pending.update(digested_at=timezone.now())
+        return 0
     count = pending.count()
     if not count:
         return 0

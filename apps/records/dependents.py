@@ -101,7 +101,7 @@ def invitation_accept(*, user: User, token: str) -> Record:
         raise FamilyRefused(_("This invitation is not valid, or it was already used."))
     if invitation.expires_at <= timezone.now():
         raise FamilyRefused(_("This invitation has expired. Ask for a new one."))
-    if user.email.lower() != invitation.email:
+    if (user.email or "").lower() != invitation.email:
         raise FamilyRefused(
             _("This invitation was sent to another e-mail address. Log in with the account of that address.")
         )

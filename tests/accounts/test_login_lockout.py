@@ -10,7 +10,7 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.django_db
 
 LOCK_MESSAGE = (
-    "Too many failed attempts. For your safety, logging in with this e-mail is paused for 5 minutes. "
+    "Too many failed attempts. For your safety, logging in with this e-mail or identifier is paused for 5 minutes. "
     "To get back in now, reset your password."
 )
 WRONG_PASSWORD_MESSAGE = "The email address and/or password you specified are not correct."

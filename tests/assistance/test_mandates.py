@@ -124,7 +124,7 @@ def test_email_code_is_sent_and_only_its_hash_kept(alice, alice_record, sam):
     assert code not in mandate.code_hash
     confirmed = services.mandate_confirm(agent=sam, mandate_uuid=mandate.uuid, code=code)
     assert confirmed.confirmed_at is not None
-    assert Notification.objects.filter(recipient=alice, event="delegation_created").exists()
+    assert Notification.objects.filter(recipient=alice, event="mandate_confirmed").exists()
 
 
 def test_email_code_needs_an_email(sam):
@@ -148,7 +148,7 @@ def test_five_wrong_codes_cancel_the_mandate_and_tell_the_person(alice, alice_re
     mandate.refresh_from_db()
     assert mandate.revoked_at is not None
     assert mandate.state() == "cancelled"
-    assert Notification.objects.filter(recipient=alice, event="delegation_revoked").exists()
+    assert Notification.objects.filter(recipient=alice, event="mandate_ended").exists()
     # Even the right code does nothing now.
     with pytest.raises(services.MandateRefused):
         services.mandate_confirm(agent=sam, mandate_uuid=mandate.uuid, code=mandate.number)
@@ -180,7 +180,7 @@ def test_person_revokes_and_access_ends_at_once(alice, alice_record, sam):
     mandate.refresh_from_db()
     assert (mandate.revoked_by, mandate.state()) == (alice, "revoked")
     assert not decide(actor=sam, record=alice_record, action=Action.DOCUMENT_UPLOAD).allowed
-    assert Notification.objects.filter(recipient=alice, event="delegation_revoked").exists()
+    assert Notification.objects.filter(recipient=alice, event="mandate_ended").exists()
     assert AccessEvent.objects.filter(
         actor_uuid=alice.uuid, action=Action.DELEGATION_MANAGE, resource_uuid=mandate.uuid, outcome="allowed"
     ).exists()

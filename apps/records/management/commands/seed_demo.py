@@ -105,15 +105,16 @@ class Command(BaseCommand):
         delegations.delegation_accept(user=bob, token=token)
 
     def _support_mandate(self, sam: User) -> None:
-        """Josette has no e-mail, so no account: Sam holds a mandate she signed on paper."""
+        """Josette has no e-mail, so no account yet: Sam holds a mandate she signed on paper, with help
+        for her account (Sam prints her activation letter at the desk)."""
         from apps.assistance import services as assistance
         from apps.assistance.models import ConfirmationMethod, Mandate, MandateScope
 
+        # She may have opened her account since with Sam's letter: the same record, kept.
         josette, _created = Record.objects.get_or_create(
             family_name="Dupuis",
             given_names="Josette",
             birth_date=date(1948, 2, 11),
-            owner=None,
             defaults={"sex": "F"},
         )
         scopes = sorted([MandateScope.ACCOUNT_HELP, MandateScope.UPLOAD_DOCUMENTS, MandateScope.PRINT_SUMMARY])

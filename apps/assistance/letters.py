@@ -1,0 +1,316 @@
+"""Account help under a mandate: printed letters (activation, new password) and a new second factor.
+
+A person far from e-mail opens their account at home with a letter printed at the desk:
+a login identifier and a one-time code. Typed back on the activation page, the code lets
+them choose their password (and, if they wish, an e-mail). Only the code's hash is kept;
+printing a new letter cancels the older one. Every step is journaled and the person told.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import unicodedata
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from apps.access.policy import Action, Basis, Resource, authorize, journal_note
+from apps.assistance.models import AccountLetter, LetterKind, Mandate, MandateScope
+from apps.assistance.services import NUMBER_ALPHABET
+from apps.records.models import Record
+from apps.records.selectors import RecordUnavailable
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from apps.accounts.models import User
+
+LETTER_DAYS = 30  # a letter goes home by hand; the person may wait for a relative's help
+MAX_TRIES = 5
+CODE_LENGTH = 10  # 50 bits from a 32-letter alphabet: five tries cannot guess it
+
+# What the journal and the person's history call each act (resource types of Action.ACCOUNT_HELP).
+LETTER_RESOURCE = {LetterKind.ACTIVATION: "activation_letter", LetterKind.NEW_PASSWORD: "password_letter"}
+SECOND_FACTOR_RESOURCE = "second_factor"
+
+
+class LetterRefused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _code_hash(letter_uuid: UUID, code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"letter:{letter_uuid}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _clean(text: str) -> str:
+    return "".join(text.split()).replace("-", "").upper()
+
+
+def _fold(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z]+", "-", ascii_text).strip("-")
+
+
+def _login_id_taken(login_id: str, record: Record) -> bool:
+    from apps.accounts.models import User
+
+    if User.objects.filter(login_id__iexact=login_id).exists():
+        return True
+    return (
+        AccountLetter.objects.filter(login_id__iexact=login_id, used_at__isnull=True, cancelled_at__isnull=True)
+        .exclude(record=record)
+        .exists()
+    )
+
+
+def _login_id_for(record: Record) -> str:
+    """Readable and easy to type from paper: given name and family name, a number if taken."""
+    if record.owner_id and record.owner.login_id:
+        return record.owner.login_id
+    first_given = (record.given_names.split() or ["person"])[0]
+    base = f"{_fold(first_given)}.{_fold(record.family_name)}".strip(".") or "person"
+    candidate, n = base, 1
+    while _login_id_taken(candidate, record):
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate
+
+
+def _mandate_with_account_help(agent: User, record: Record) -> Mandate | None:
+    active = Mandate.objects.active().filter(agent=agent, record=record, structure_id=agent.support_structure_id)
+    return next((m for m in active.order_by("-created_at") if MandateScope.ACCOUNT_HELP in m.scopes), None)
+
+
+def _require_account_help(agent: User, record: Record, resource: Resource) -> Mandate:
+    """Only a support agent under a mandate with the account help scope, decided by the policy."""
+    decision = authorize(actor=agent, record=record, action=Action.ACCOUNT_HELP, resource=resource)
+    if not decision.allowed:
+        raise RecordUnavailable(decision)
+    mandate = _mandate_with_account_help(agent, record) if decision.basis == Basis.MANDATE else None
+    if mandate is None:
+        # The person themself (or a parent) manages their account on their own pages.
+        raise RecordUnavailable(decision)
+    return mandate
+
+
+def _notify(record: Record, event: str, key: str) -> None:
+    from apps.notifications.services import notify_followers
+
+    notify_followers(record=record, event=event, dedup_key=key)
+
+
+def letter_pdf_html(*, letter: AccountLetter, code: str, record: Record) -> str:
+    spaced = f"{code[:5]}-{code[5:]}"
+    return render_to_string(
+        "assistance/letter_pdf.html",
+        {
+            "letter": letter,
+            "record": record,
+            "code": spaced,
+            "activation_url": f"{settings.SITE_URL}/activate/",
+            "until": formats.date_format(timezone.localtime(letter.expires_at), "DATE_FORMAT"),
+        },
+    )
+
+
+def letter_print(*, agent: User, record: Record) -> tuple[AccountLetter, bytes]:
+    """A new letter (activation if the person has no account yet, else a new password).
+
+    The PDF is made before anything is written: if it fails, no letter exists and no
+    older letter was cancelled.
+    """
+    from weasyprint import HTML
+
+    kind = LetterKind.NEW_PASSWORD if record.owner_id else LetterKind.ACTIVATION
+    letter_uuid = uuid.uuid4()
+    mandate = _require_account_help(agent, record, Resource(LETTER_RESOURCE[kind], letter_uuid))
+    if record.owner_id and not record.owner.is_active:
+        raise LetterRefused(_("This account is closed. A letter cannot open it again."))
+    now = timezone.now()
+    code = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(CODE_LENGTH))
+    letter = AccountLetter(
+        uuid=letter_uuid,
+        kind=kind,
+        record=record,
+        login_id=_login_id_for(record),
+        code_hash=_code_hash(letter_uuid, code),
+        mandate=mandate,
+        agent=agent,
+        created_at=now,
+        expires_at=now + timedelta(days=LETTER_DAYS),
+    )
+    pdf = HTML(string=letter_pdf_html(letter=letter, code=code, record=record)).write_pdf()
+    with transaction.atomic():
+        # Lock the record's row: two agents printing at once still leave one letter in force.
+        Record.objects.select_for_update().filter(pk=record.pk).first()
+        AccountLetter.objects.filter(record=record, used_at__isnull=True, cancelled_at__isnull=True).update(
+            cancelled_at=now
+        )
+        letter.save()
+        if kind == LetterKind.NEW_PASSWORD:
+            _notify(record, "account_letter_printed", f"account_letter:{letter.uuid}")
+    return letter, pdf
+
+
+def letters_for(*, record: Record) -> list[AccountLetter]:
+    return list(AccountLetter.objects.filter(record=record).select_related("agent"))
+
+
+def second_factor_reset(*, agent: User, record: Record) -> None:
+    """The person lost their phone: their codes and backup codes are removed and any lock-out
+    lifted. They log in with their password, then set up a new second factor if they wish."""
+    from apps.accounts.two_factor import otp_unlock, two_factor_disable
+
+    owner = record.owner if record.owner_id else None
+    _require_account_help(agent, record, Resource(SECOND_FACTOR_RESOURCE, owner.uuid if owner else None))
+    if owner is None:
+        raise LetterRefused(_("This person has no account yet: print an activation letter instead."))
+    if owner.requires_two_factor:
+        raise LetterRefused(_("This account must keep two-step verification."))
+    with transaction.atomic():
+        two_factor_disable(user=owner)
+        otp_unlock(user=owner)
+        _notify(record, "second_factor_reset", f"second_factor_reset:{owner.uuid}:{timezone.now().isoformat()}")
+
+
+# --- At home: the person types the letter back --------------------------------------------
+
+
+def _refused_generic() -> LetterRefused:
+    # Same words for an unknown identifier and a wrong code: the page tells nothing to a guesser.
+    return LetterRefused(_("This identifier and this code do not match a letter in force. Check both on your letter."))
+
+
+def letter_check(*, login_id: str, code: str) -> AccountLetter:
+    """First step: the identifier and the code printed on the letter. Five wrong codes cancel it."""
+    letter = (
+        AccountLetter.objects.select_related("record__owner")
+        .filter(login_id__iexact=login_id.strip(), used_at__isnull=True, cancelled_at__isnull=True)
+        .first()
+    )
+    if letter is None:
+        raise _refused_generic()
+    now = timezone.now()
+    if letter.expires_at <= now:
+        raise LetterRefused(
+            _("This letter worked until %(date)s. Go back to the desk: they will print a new one.")
+            % {"date": formats.date_format(timezone.localtime(letter.expires_at), "DATE_FORMAT")}
+        )
+    typed = _clean(code)
+    with transaction.atomic():
+        letter = AccountLetter.objects.select_for_update().select_related("record__owner").get(pk=letter.pk)
+        if letter.used_at or letter.cancelled_at:
+            raise _refused_generic()
+        right = bool(typed) and hmac.compare_digest(_code_hash(letter.uuid, typed), letter.code_hash)
+        cancelled = False
+        if not right:
+            letter.tries += 1
+            if letter.tries >= MAX_TRIES:
+                letter.cancelled_at = now
+                cancelled = True
+            letter.save(update_fields=["tries", "cancelled_at"])
+        journal_note(
+            actor=None,
+            record_uuid=letter.record.uuid,
+            action="account.letter_code",
+            allowed=right,
+            reason_code="letter_code" if right else ("too_many_tries" if cancelled else "wrong_code"),
+            resource=Resource(LETTER_RESOURCE[letter.kind], letter.uuid),
+        )
+        if cancelled:
+            _notify(letter.record, "account_letter_cancelled", f"account_letter_cancelled:{letter.uuid}")
+    if cancelled:
+        raise LetterRefused(
+            _("Too many wrong codes: this letter no longer works. Go back to the desk: they will print a new one.")
+        )
+    if not right:
+        raise _refused_generic()
+    return letter
+
+
+def letter_use(*, request: HttpRequest, letter_uuid: UUID | str, password: str, email: str = "") -> User:
+    """Second step: the person chooses their password (and an e-mail if they wish).
+
+    Activation creates the account and gives it the record; a new-password letter sets the
+    password of the existing account. All or nothing. An e-mail is kept unconfirmed until
+    the person opens the link sent to it (allauth's own flow).
+    """
+    from apps.accounts.models import Role, User
+
+    with transaction.atomic():
+        letter = (
+            AccountLetter.objects.select_for_update()
+            .select_related("record__owner")
+            .filter(uuid=letter_uuid, used_at__isnull=True, cancelled_at__isnull=True)
+            .first()
+        )
+        if letter is None or letter.expires_at <= timezone.now():
+            raise _refused_generic()
+        record = Record.objects.select_for_update().select_related("owner").get(pk=letter.record_id)
+        if letter.kind == LetterKind.ACTIVATION:
+            if record.owner_id:
+                raise LetterRefused(_("This record already has an account. Log in with it."))
+            user = User(
+                login_id=letter.login_id,
+                email=None,
+                display_name=record.full_name,
+                role=Role.PATIENT,
+                language=getattr(request, "LANGUAGE_CODE", "") or "",
+            )
+        else:
+            user = record.owner
+            if user is None or not user.is_active:
+                raise _refused_generic()
+            if not user.login_id:
+                user.login_id = letter.login_id
+        try:
+            validate_password(password, user=user)
+        except ValidationError as error:
+            raise LetterRefused(" ".join(error.messages)) from None
+        user.set_password(password)
+        try:
+            user.save()
+        except IntegrityError:  # the identifier was taken meanwhile by another account
+            raise LetterRefused(_("This identifier is no longer free. Go back to the desk for a new letter.")) from None
+        if letter.kind == LetterKind.ACTIVATION:
+            Record.objects.filter(pk=record.pk, owner__isnull=True).update(owner=user)
+            record.refresh_from_db()
+        AccountLetter.objects.filter(pk=letter.pk).update(used_at=timezone.now(), user=user)
+        if email:
+            _email_add(request=request, user=user, email=email)
+        # Now the owner: the policy says so, and the history reads "You opened your account...".
+        authorize(
+            actor=user,
+            record=record,
+            action=f"account.{letter.kind}",
+            resource=Resource(LETTER_RESOURCE[letter.kind], letter.uuid),
+        )
+        if letter.kind == LetterKind.NEW_PASSWORD:
+            _notify(record, "account_letter_used", f"account_letter_used:{letter.uuid}")
+    return user
+
+
+def _email_add(*, request: HttpRequest, user: User, email: str) -> None:
+    """allauth's add-e-mail flow: unconfirmed until the link is opened; an address that belongs
+    to someone else gets a mail saying so, never a different answer here."""
+    from allauth.account.forms import AddEmailForm
+
+    form = AddEmailForm(user=user, data={"email": email})
+    if not form.is_valid():
+        raise LetterRefused(" ".join(form.errors.get("email", [_("Enter a valid e-mail address.")])))
+    form.save(request)
