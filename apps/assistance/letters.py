@@ -213,7 +213,7 @@ def letter_check(*, login_id: str, code: str) -> AccountLetter:
         )
     typed = _clean(code)
     with transaction.atomic():
-        letter = AccountLetter.objects.select_for_update().select_related("record__owner").get(pk=letter.pk)
+        letter = AccountLetter.objects.select_for_update(of=("self",)).select_related("record__owner").get(pk=letter.pk)
         if letter.used_at or letter.cancelled_at:
             raise _refused_generic()
         right = bool(typed) and hmac.compare_digest(_code_hash(letter.uuid, typed), letter.code_hash)
@@ -254,14 +254,14 @@ def letter_use(*, request: HttpRequest, letter_uuid: UUID | str, password: str, 
 
     with transaction.atomic():
         letter = (
-            AccountLetter.objects.select_for_update()
+            AccountLetter.objects.select_for_update(of=("self",))
             .select_related("record__owner")
             .filter(uuid=letter_uuid, used_at__isnull=True, cancelled_at__isnull=True)
             .first()
         )
         if letter is None or letter.expires_at <= timezone.now():
             raise _refused_generic()
-        record = Record.objects.select_for_update().select_related("owner").get(pk=letter.record_id)
+        record = Record.objects.select_for_update(of=("self",)).select_related("owner").get(pk=letter.record_id)
         if letter.kind == LetterKind.ACTIVATION:
             if record.owner_id:
                 raise LetterRefused(_("This record already has an account. Log in with it."))

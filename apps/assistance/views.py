@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.access.policy import Action
+from apps.access.policy import Action, decide
 from apps.access.pro_views import FindPatientForm
 from apps.assistance import services
 from apps.assistance.forms import MandateConfirmForm, MandateStartForm
@@ -64,7 +64,12 @@ def _found(request: HttpRequest) -> Record | None:
 def _desk(request: HttpRequest, *, find_form, record, searched, start_form=None, status=200) -> HttpResponse:
     context = {"find_form": find_form, "record": record, "searched": searched}
     if record is not None:
-        context |= {"account": account_state(record=record), "start_form": start_form or MandateStartForm()}
+        context |= {
+            "account": account_state(record=record),
+            "start_form": start_form or MandateStartForm(),
+            # A display choice, not an access: the account page decides (and journals) itself.
+            "may_help": decide(actor=request.user, record=record, action=Action.ACCOUNT_HELP).allowed,
+        }
     return render(request, "assistance/desk.html", context, status=status)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
@@ -230,3 +231,37 @@ def test_schema_describes_account_help_and_activation(client, db):
     schema = client.get("/api/schema/").content.decode()
     for path in ("/api/v1/records/{record_uuid}/account/letter/", "/api/v1/activation/"):
         assert path in schema
+
+
+def test_an_account_without_email_uses_every_page_and_can_add_an_email_later(as_user, sam, josette):
+    from apps.assistance import letters
+
+    mandate_for(sam, josette)
+    letter, pdf = letters.letter_print(agent=sam, record=josette)
+    person = Client()
+    person.post("/activate/", {"login_id": letter.login_id, "code": code_in(pdf)})
+    person.post("/activate/password/", {"password1": PASSWORD, "password2": PASSWORD})
+    person.post("/accounts/login/", {"login": letter.login_id, "password": PASSWORD})
+    for path in (
+        "/",
+        f"/records/{josette.uuid}/",
+        f"/records/{josette.uuid}/history/",
+        f"/records/{josette.uuid}/mandates/",
+        "/notifications/",
+        "/account/security/",
+        "/accounts/email/",
+    ):
+        assert person.get(path).status_code == 200, path
+    added = person.post("/accounts/email/", {"action_add": "", "email": "josette@example.test"})
+    assert added.status_code in (200, 302)
+    assert EmailAddress.objects.filter(user__login_id=letter.login_id, email="josette@example.test").exists()
+
+
+def test_the_desk_offers_account_help_only_under_that_scope(as_user, sam, josette, alice_record):
+    mandate_for(sam, josette)
+    mandate_for(sam, alice_record, [MandateScope.UPLOAD_DOCUMENTS])
+    client = as_user(sam)
+    found = client.post("/assistance/", {"family_name": "Dupuis", "given_name": "Josette", "birth_date": "1980-01-01"})
+    assert f"/assistance/records/{josette.uuid}/account/" in found.content.decode()
+    other = client.post("/assistance/", {"family_name": "Martin", "given_name": "Alice", "birth_date": "1979-03-12"})
+    assert f"/assistance/records/{alice_record.uuid}/account/" not in other.content.decode()

@@ -36,7 +36,7 @@ def test_agent_prints_the_letter_and_the_person_opens_her_account(ui, sam):
     ui.submit(page.locator(f'main a[href="/assistance/records/{josette.uuid}/account/"]'))
     with page.expect_download() as download_info:
         page.locator(f'main form[action$="/records/{josette.uuid}/account/letter.pdf"] button').click()
-    code = code_in(open(download_info.value.path(), "rb").read())  # noqa: SIM115, PTH123
+    code = code_in(open(download_info.value.path(), "rb").read())  # noqa: SIM115
     ui.goto(f"/assistance/records/{josette.uuid}/account/")
     expect(page.locator("ul.letters li.state-open")).to_have_count(1)
     ui.log_out()

@@ -69,3 +69,29 @@ def test_seed_demo_can_be_forced_for_a_demonstration_server(db, settings):
     settings.DEBUG = False
     call_command("seed_demo", "--force")
     assert User.objects.filter(email="alice@example.org").exists()
+
+
+def test_demo_josette_can_be_activated_by_sam_and_seed_demo_keeps_her_account(seeded, rf):
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from apps.assistance import letters
+    from apps.assistance.models import Mandate
+    from tests.assistance.test_letters import code_in
+
+    sam = User.objects.get(email="sam@example.org")
+    josette = Record.objects.get(given_names="Josette", family_name="Dupuis")
+    letter, pdf = letters.letter_print(agent=sam, record=josette)
+    assert letter.login_id == "josette.dupuis"
+    request = rf.post("/activate/password/")
+    request.session, request.LANGUAGE_CODE = SessionStore(), "en"
+    request._messages = FallbackStorage(request)
+    checked = letters.letter_check(login_id=letter.login_id, code=code_in(pdf))
+    user = letters.letter_use(request=request, letter_uuid=checked.uuid, password="a quiet garden in spring")
+    Mandate.objects.filter(record=josette).update(revoked_at="2020-01-01T00:00:00Z")
+
+    call_command("seed_demo")
+
+    assert Record.objects.filter(given_names="Josette", family_name="Dupuis").count() == 1
+    assert Record.objects.get(pk=josette.pk).owner == user
+    assert Mandate.objects.active().filter(record=josette, agent=sam).count() == 1
