@@ -265,3 +265,18 @@ def test_the_desk_offers_account_help_only_under_that_scope(as_user, sam, josett
     assert f"/assistance/records/{josette.uuid}/account/" in found.content.decode()
     other = client.post("/assistance/", {"family_name": "Martin", "given_name": "Alice", "birth_date": "1979-03-12"})
     assert f"/assistance/records/{alice_record.uuid}/account/" not in other.content.decode()
+
+
+def test_api_activation_with_an_email_sends_the_confirmation_link(sam, josette):
+    from apps.notifications.models import OutboxMessage
+
+    mandate_for(sam, josette)
+    code = code_in(api_client(sam).post(f"/api/v1/records/{josette.uuid}/account/letter/").content)
+    done = Client().post(
+        "/api/v1/activation/",
+        {"login_id": "josette.dupuis", "code": code, "password": PASSWORD, "email": "josette@example.test"},
+        content_type="application/json",
+    )
+    assert done.status_code == 201
+    assert EmailAddress.objects.filter(email="josette@example.test", verified=False).exists()
+    assert any("josette@example.test" in message.to for message in OutboxMessage.objects.all())
