@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from apps.access.policy import Action, Basis, Resource, authorize, journal_note
 from apps.assistance.models import AccountLetter, LetterKind, Mandate, MandateScope
-from apps.assistance.services import NUMBER_ALPHABET
+from apps.assistance.services import NUMBER_ALPHABET, _clean
 from apps.records.models import Record
 from apps.records.selectors import RecordUnavailable
 
@@ -55,10 +55,6 @@ class LetterRefused(Exception):
 def _code_hash(letter_uuid: UUID, code: str) -> str:
     key = settings.SECRET_KEY.encode()
     return hmac.new(key, f"letter:{letter_uuid}:{code}".encode(), hashlib.sha256).hexdigest()
-
-
-def _clean(text: str) -> str:
-    return "".join(text.split()).replace("-", "").upper()
 
 
 def _fold(text: str) -> str:
