@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -12,12 +13,32 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.notifications import selectors, services
 from apps.notifications.models import EmailMode, NotificationEvent
 
+# Where the person acts on what they were told: a support agent's act links to the mandates, to stop one.
+MANDATE_EVENTS = frozenset(
+    {
+        NotificationEvent.MANDATE_CONFIRMED,
+        NotificationEvent.MANDATE_ENDED,
+        NotificationEvent.ACCOUNT_LETTER_PRINTED,
+        NotificationEvent.ACCOUNT_LETTER_USED,
+        NotificationEvent.ACCOUNT_LETTER_CANCELLED,
+        NotificationEvent.SECOND_FACTOR_RESET,
+    }
+)
+
+
+def _link(item) -> str:
+    if item.document_uuid:
+        return reverse("document_detail", args=[item.document_uuid])
+    if item.event in MANDATE_EVENTS and item.record_uuid:
+        return reverse("record_mandates", args=[item.record_uuid])
+    return ""
+
 
 @login_required
 def notification_centre(request: HttpRequest) -> HttpResponse:
     items = selectors.notifications_for(user=request.user, before_uuid=request.GET.get("before", ""))
     texts = {value: label for value, label in NotificationEvent.choices}
-    rows = [(item, texts.get(item.event, item.event)) for item in items]
+    rows = [(item, texts.get(item.event, item.event), _link(item)) for item in items]
     return render(
         request,
         "notifications/centre.html",

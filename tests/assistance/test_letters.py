@@ -339,3 +339,12 @@ def test_the_history_says_what_the_agent_did_in_plain_words(sam, josette, josett
     assert entry_sentence(event=opened, reader=user, record=josette) == (
         "You opened the account of your record with a printed letter."
     )
+
+
+def test_the_notification_centre_links_a_second_factor_reset_to_the_mandates(as_user, alice, alice_record, sam):
+    totp_device(alice)
+    mandate_for(sam, alice_record)
+    letters.second_factor_reset(agent=sam, record=alice_record)
+    page = as_user(alice, verified=False).get("/notifications/").content.decode()
+    assert "Your two-step verification was reset" in page
+    assert f'href="/records/{alice_record.uuid}/mandates/"' in page
