@@ -205,6 +205,9 @@ OTP_TOTP_ISSUER = "healthspace"
 # and tells the person, where a silent delay only refuses good codes.
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
+# Behind a reverse proxy: how many proxies' X-Forwarded-For entries to trust, for the journal's
+# address and every rate limit (allauth's own setting, so both agree). 0 = the connection's address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 OTP_MAX_FAILURES = env_int("OTP_MAX_FAILURES", 5, minimum=1)
 OTP_LOCKOUT_MINUTES = env_int("OTP_LOCKOUT_MINUTES", 15, minimum=1)
 

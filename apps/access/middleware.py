@@ -1,8 +1,20 @@
 from collections.abc import Callable
 
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from apps.access.journal import RequestOrigin, current_origin
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address as allauth's rate limits see it: through TRUSTED_PROXY_COUNT proxies'
+    X-Forwarded-For, else the connection's address (a header nobody trusted is never believed)."""
+    from allauth.account.adapter import get_adapter
+
+    try:
+        return get_adapter(request).get_client_ip(request)[:45]
+    except (PermissionDenied, ImproperlyConfigured):  # no address, or a request that bypassed the proxy
+        return request.META.get("REMOTE_ADDR", "")[:45]
 
 
 class AccessContextMiddleware:
@@ -14,7 +26,7 @@ class AccessContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = current_origin.set(
             RequestOrigin(
-                ip=request.META.get("REMOTE_ADDR", "")[:45],
+                ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
             )
         )

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from apps.access.middleware import client_ip
 from apps.access.policy import Action, decide, journal_missing_record
 from apps.assistance import letters
 from apps.assistance.forms import LetterCodeForm, LetterPasswordForm
@@ -152,7 +153,7 @@ def activate(request: HttpRequest) -> HttpResponse:
 
 
 def _too_many_tries(request: HttpRequest) -> bool:
-    key = f"letter-tries:{request.META.get('REMOTE_ADDR', '')}"
+    key = f"letter-tries:{client_ip(request)}"
     cache.add(key, 0, TRIES_WINDOW)
     try:
         return cache.incr(key) > TRIES_PER_ADDRESS

@@ -115,3 +115,22 @@ def test_verify_journal_command_exits_non_zero_on_a_broken_chain(three_events):
     with pytest.raises(CommandError) as error:
         call_command("verify_journal")
     assert error.value.returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "198.51.100.4", "127.0.0.1"),  # nobody is trusted: the header is ignored
+        (1, "198.51.100.4", "198.51.100.4"),  # one proxy adds the client's address
+        (1, "203.0.113.66, 198.51.100.4", "198.51.100.4"),  # what the client itself wrote is skipped
+        (2, "198.51.100.4", "127.0.0.1"),  # the request bypassed a proxy: the connection's address
+    ],
+)
+def test_journal_address_goes_through_trusted_proxies_only(
+    client, alice, alice_record, settings, proxies, forwarded, expected
+):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = proxies
+    client.force_login(alice)
+    client.get(f"/records/{alice_record.uuid}/", HTTP_X_FORWARDED_FOR=forwarded)
+    event = AccessEvent.objects.filter(actor_uuid=alice.uuid, action="record.view").latest("seq")
+    assert event.ip == expected
