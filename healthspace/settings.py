@@ -160,6 +160,7 @@ CELERY_BEAT_SCHEDULE = {
     "resume-documents": {"task": "apps.records.tasks.resume_stalled_documents", "schedule": 120.0},
     "resume-summary-exports": {"task": "apps.summaries.tasks.resume_stalled_summary_exports", "schedule": 60.0},
     "daily-digests": {"task": "apps.notifications.tasks.send_daily_digests", "schedule": 24 * 3600.0},
+    "purge-summary-exports": {"task": "apps.summaries.tasks.purge_old_summary_exports", "schedule": 24 * 3600.0},
 }
 
 # --- Authentication ----------------------------------------------------------
@@ -209,6 +210,8 @@ OTP_STATIC_THROTTLE_FACTOR = 0
 # address and every rate limit (allauth's own setting, so both agree). 0 = the connection's address.
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 OTP_MAX_FAILURES = env_int("OTP_MAX_FAILURES", 5, minimum=1)
+# A summary PDF is made for one download; after this many days it (and its row) is deleted.
+SUMMARY_EXPORT_KEEP_DAYS = env_int("SUMMARY_EXPORT_KEEP_DAYS", 7, minimum=1)
 OTP_LOCKOUT_MINUTES = env_int("OTP_LOCKOUT_MINUTES", 15, minimum=1)
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60, minimum=60)

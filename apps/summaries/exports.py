@@ -11,6 +11,7 @@ idempotent: a finished export is never built twice.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -29,7 +30,7 @@ from apps.records.models import Record
 from apps.records.selectors import RecordUnavailable
 from apps.summaries import pdf
 from apps.summaries.builder import record_summary
-from apps.summaries.models import ExportStatus, SummaryExport
+from apps.summaries.models import FINISHED_STATUSES, ExportStatus, SummaryExport
 from healthspace.handover import hand_over, stalled
 
 if TYPE_CHECKING:
@@ -116,6 +117,28 @@ def summary_exports_stalled() -> list[int]:
         .filter(stalled(stamp="queued_at"))
         .values_list("pk", flat=True)[:200]
     )
+
+
+def summary_exports_purge(*, now=None) -> int:
+    """Delete finished exports older than SUMMARY_EXPORT_KEEP_DAYS, their encrypted PDF first.
+
+    A summary PDF is a copy made for one download: kept longer, it is one more copy of health
+    data to protect. The journal keeps who asked for it and who downloaded it. A PDF that cannot
+    be deleted keeps its row, and is tried again next time.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.SUMMARY_EXPORT_KEEP_DAYS)
+    old = SummaryExport.objects.filter(status__in=FINISHED_STATUSES, created_at__lt=cutoff).only("pk", "blob_name")
+    purged = 0
+    for export in old.iterator():
+        if export.blob_name:
+            try:
+                default_storage.delete(export.blob_name)
+            except Exception:
+                logger.exception("summary export %s: its PDF could not be deleted", export.pk)
+                continue
+        SummaryExport.objects.filter(pk=export.pk).delete()
+        purged += 1
+    return purged
 
 
 # --- Building ------------------------------------------------------------------------

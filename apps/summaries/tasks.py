@@ -19,3 +19,9 @@ def resume_stalled_summary_exports() -> int:
     for export_id in ids:
         exports.summary_export_enqueue(export_id=export_id)
     return len(ids)
+
+
+@shared_task
+def purge_old_summary_exports() -> int:
+    """Delete summary PDFs kept past their retention (daily)."""
+    return exports.summary_exports_purge()

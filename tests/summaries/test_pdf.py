@@ -295,3 +295,35 @@ def test_a_broker_outage_leaves_the_export_pending_and_beat_resumes_it(
     export.refresh_from_db()
     assert export.status == ExportStatus.READY
     assert export.progress == 100
+
+
+def test_old_exports_are_purged_with_their_pdf_and_can_no_longer_be_downloaded(alice, alice_record, facts):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old = exports.summary_export_request(actor=alice, record=alice_record)
+    old.refresh_from_db()
+    recent = exports.summary_export_request(actor=alice, record=alice_record)
+    SummaryExport.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=8))
+
+    assert exports.summary_exports_purge() == 1
+
+    assert not default_storage.exists(old.blob_name)
+    assert list(SummaryExport.objects.values_list("pk", flat=True)) == [recent.pk]
+    with pytest.raises(RecordUnavailable):
+        exports.summary_export_download(actor=alice, export_uuid=old.uuid)
+    assert AccessEvent.objects.filter(resource_uuid=old.uuid).exists()  # the journal keeps the request
+
+
+def test_an_export_still_being_made_is_never_purged(alice, alice_record, facts):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    export = exports.summary_export_request(actor=alice, record=alice_record)
+    SummaryExport.objects.filter(pk=export.pk).update(
+        status=ExportStatus.RUNNING, created_at=timezone.now() - timedelta(days=30)
+    )
+    assert exports.summary_exports_purge() == 0
+    assert SummaryExport.objects.filter(pk=export.pk).exists()
