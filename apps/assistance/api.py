@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from apps.assistance import services
 from apps.assistance.models import Mandate, MandateScope
 from apps.records import selectors
 from apps.records.models import Record
+from healthspace.api_refusals import refused, refused_schema
 
 SCOPES_HELP = "Any of: " + ", ".join(MandateScope.values)
 
@@ -71,14 +72,7 @@ class MandateStartSerializer(serializers.Serializer):
     method = serializers.CharField(help_text="email_code or signed_paper")
 
 
-REFUSED = OpenApiResponse(
-    response=inline_serializer("MandateRefused", {"detail": serializers.CharField()}),
-    description="Refused, with the reason in plain words in `detail`",
-)
-
-
-def _refused(refusal: services.MandateRefused) -> Response:
-    return Response({"detail": refusal.message}, status=status.HTTP_400_BAD_REQUEST)
+REFUSED = refused_schema("MandateRefused")
 
 
 class RecordMandatesApi(APIView):
@@ -130,7 +124,7 @@ class MandatesApi(APIView):
         except selectors.RecordUnavailable:
             raise NotFound() from None
         except services.MandateRefused as refusal:
-            return _refused(refusal)
+            return refused(refusal.message)
         return Response(MandateSerializer(mandate).data, status=status.HTTP_201_CREATED)
 
 
@@ -149,7 +143,7 @@ class MandateConfirmApi(APIView):
         except selectors.RecordUnavailable:
             raise NotFound() from None
         except services.MandateRefused as refusal:
-            return _refused(refusal)
+            return refused(refusal.message)
         return Response(MandateSerializer(mandate).data)
 
 

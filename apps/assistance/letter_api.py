@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -18,11 +18,9 @@ from apps.assistance.models import AccountLetter
 from apps.assistance.selectors import account_state
 from apps.records import selectors
 from apps.records.models import Record
+from healthspace.api_refusals import refused, refused_schema
 
-REFUSED = OpenApiResponse(
-    response=inline_serializer("LetterRefused", {"detail": serializers.CharField()}),
-    description="Refused, with the reason in plain words in `detail`; nothing was written",
-)
+REFUSED = refused_schema("LetterRefused")
 
 
 class AccountLetterSerializer(serializers.ModelSerializer):
@@ -92,7 +90,7 @@ class AccountLetterApi(APIView):
         except selectors.RecordUnavailable:
             raise NotFound() from None
         except letters.LetterRefused as refusal:
-            return Response({"detail": refusal.message}, status=status.HTTP_400_BAD_REQUEST)
+            return refused(refusal.message)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="letter-{letter.login_id}.pdf"'
         response["X-Letter-Id"] = str(letter.uuid)
@@ -112,7 +110,7 @@ class SecondFactorResetApi(APIView):
         except selectors.RecordUnavailable:
             raise NotFound() from None
         except letters.LetterRefused as refusal:
-            return Response({"detail": refusal.message}, status=status.HTTP_400_BAD_REQUEST)
+            return refused(refusal.message)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -152,5 +150,5 @@ class ActivationApi(APIView):
                 email=values.get("email", ""),
             )
         except letters.LetterRefused as refusal:
-            return Response({"detail": refusal.message}, status=status.HTTP_400_BAD_REQUEST)
+            return refused(refusal.message)
         return Response({"login_id": user.login_id}, status=status.HTTP_201_CREATED)

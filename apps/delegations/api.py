@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from apps.delegations import services
 from apps.delegations.models import Delegation, Scope
 from apps.delegations.views import delegation_state
 from apps.records import selectors
+from healthspace.api_refusals import refused, refused_schema
 
 
 def _record(request, record_uuid):
@@ -90,14 +91,7 @@ class InviteSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-REFUSED = OpenApiResponse(
-    response=inline_serializer("DelegationRefused", {"detail": serializers.CharField()}),
-    description="Refused, with the reason in plain words in `detail`",
-)
-
-
-def _refused(refusal: services.DelegationRefused) -> Response:
-    return Response({"detail": refusal.message}, status=status.HTTP_400_BAD_REQUEST)
+REFUSED = refused_schema("DelegationRefused")
 
 
 class RecordDelegationsApi(APIView):
@@ -119,7 +113,7 @@ class RecordDelegationsApi(APIView):
         try:
             delegation, _token = services.delegation_invite(actor=request.user, record=record, **invite.validated_data)
         except services.DelegationRefused as refusal:
-            return _refused(refusal)
+            return refused(refusal.message)
         return Response(DelegationSerializer(delegation).data, status=status.HTTP_201_CREATED)
 
 
@@ -148,7 +142,7 @@ class DelegationAcceptApi(APIView):
         try:
             delegation = services.delegation_accept(user=request.user, token=token)
         except services.DelegationRefused as refusal:
-            return _refused(refusal)
+            return refused(refusal.message)
         return Response(HelpedRecordSerializer(delegation).data)
 
 
