@@ -38,6 +38,14 @@ PANEL_REASONS: dict[str, Any] = {
     "support_without_mandate": _("Support agents never see medical content without a mandate you give."),
     "operator": _("The people who run the service never see medical content."),
     "not_allowed": _("Nobody you chose."),
+    "delegation": _("You chose them as a caregiver, and let them read your documents."),
+    "mandate": _("You gave them a support mandate that includes reading your documents."),
+}
+
+# A caregiver or a support agent refused for lack of a scope: what the person chose, said plainly.
+SCOPE_REFUSALS: dict[str, Any] = {
+    "delegation": _("You did not let them read your documents."),
+    "mandate": _("Their mandate does not include reading your documents."),
 }
 
 
@@ -59,6 +67,40 @@ def _standin(role: str, **fields: Any) -> User:
 def _line(who: Any, decision, *, fallback: str = "not_allowed") -> PanelLine:
     code = decision.reason_code if decision.reason_code in PANEL_REASONS else fallback
     return PanelLine(who=str(who), allowed=decision.allowed, why=str(PANEL_REASONS[code]))
+
+
+def _caregiver_lines(*, record, reader: User, action: str, resource: Resource) -> list[PanelLine]:
+    """The real people acting for the person now (caregivers, support agents under mandate), each
+    decided by the policy, so a missing scope or an ended delegation shows as it is."""
+    from apps.assistance.models import Mandate
+    from apps.delegations.models import Delegation
+
+    lines: list[PanelLine] = []
+    delegations = Delegation.objects.active().filter(record=record).select_related("delegate")
+    for delegation in delegations:
+        delegate = delegation.delegate
+        who = _("You (caregiver)") if delegate.pk == reader.pk else _("%(name)s (caregiver)") % {"name": delegate}
+        decision = decide(actor=delegate, record=record, action=action, resource=resource)
+        line = _line(who, decision)
+        if not decision.allowed and decision.reason_code.startswith("scope_missing."):
+            line = dataclasses.replace(line, why=str(SCOPE_REFUSALS["delegation"]))
+        lines.append(line)
+    if not lines:
+        lines.append(
+            PanelLine(who=str(_("Your caregivers")), allowed=False, why=str(_("You have not chosen any caregiver.")))
+        )
+    mandates = Mandate.objects.active().filter(record=record).select_related("agent", "structure")
+    for mandate in mandates:
+        who = _("%(name)s, %(structure)s (support mandate)") % {
+            "name": mandate.agent,
+            "structure": mandate.structure.name,
+        }
+        decision = decide(actor=mandate.agent, record=record, action=action, resource=resource)
+        line = _line(who, decision)
+        if not decision.allowed and decision.reason_code.startswith("scope_missing."):
+            line = dataclasses.replace(line, why=str(SCOPE_REFUSALS["mandate"]))
+        lines.append(line)
+    return lines
 
 
 def who_can_see(*, document: Document, reader: User) -> list[PanelLine]:
@@ -90,9 +132,7 @@ def who_can_see(*, document: Document, reader: User) -> list[PanelLine]:
         guardian = guardianship.guardian
         who = _("You (parent)") if guardian.pk == reader.pk else _("%(name)s (parent)") % {"name": guardian}
         lines.append(_line(who, decide(actor=guardian, record=record, action=action, resource=resource)))
-    lines.append(
-        PanelLine(who=str(_("Your caregivers")), allowed=False, why=str(_("You have not chosen any caregiver.")))
-    )
+    lines.extend(_caregiver_lines(record=record, reader=reader, action=action, resource=resource))
 
     doctor = User.objects.filter(uuid=state.designated_doctor).first() if state.designated_doctor else None
     if doctor is not None:
@@ -133,7 +173,7 @@ def who_can_see(*, document: Document, reader: User) -> list[PanelLine]:
     emergency_memo = {**memo, f"emergency:{_STANDIN_PK}": {record.pk}}
     decision = decide(actor=emergency, record=record, action=action, resource=resource, memo=emergency_memo)
     why = None if decision.allowed or decision.reason_code == "masked" else _("You refused emergency access.")
-    line = _line(_("Emergency services"), decision)
+    line = _line(_("A professional in an emergency"), decision)
     lines.append(dataclasses.replace(line, why=str(why)) if why else line)
 
     agent = _standin(Role.SUPPORT_AGENT)

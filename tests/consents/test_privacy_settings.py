@@ -117,7 +117,7 @@ def test_who_can_see_a_document_comes_from_the_policy(as_user, alice, alice_reco
     assert lines["You"].allowed
     assert lines["A doctor caring for you"].allowed
     assert not lines["A professional you blocked"].allowed
-    assert lines["Emergency services"].allowed
+    assert lines["A professional in an emergency"].allowed
     assert not lines["A support agent"].allowed
     assert not lines["The service's operators"].allowed
 
@@ -130,7 +130,7 @@ def test_who_can_see_a_document_comes_from_the_policy(as_user, alice, alice_reco
     assert not lines["A doctor caring for you"].allowed
     assert "hid" in lines["A doctor caring for you"].why
     assert lines["Your designated doctor, Dr Claire Martin"].allowed
-    assert not lines["Emergency services"].allowed
+    assert not lines["A professional in an emergency"].allowed
 
 
 def test_blocking_is_not_shown_to_the_professional(as_user, alice, alice_record, dr_martin):
@@ -141,3 +141,38 @@ def test_blocking_is_not_shown_to_the_professional(as_user, alice, alice_record,
     response = as_user(dr_martin).get(reverse("record_detail", args=[alice_record.uuid]))
     assert response.status_code == 404
     assert "block" not in response.content.decode().lower()
+
+
+def test_who_can_see_names_each_caregiver_and_agent_as_the_policy_decides(alice, alice_record, bob, sam):
+    from apps.access.visibility import who_can_see
+    from apps.assistance import services as assistance
+    from apps.assistance.models import ConfirmationMethod
+    from apps.delegations import services as delegations
+    from tests.factories import DocumentFactory
+
+    document = DocumentFactory(record=alice_record)
+    _delegation, token = delegations.delegation_invite(
+        actor=alice, record=alice_record, email=bob.email, scopes=["read_documents"]
+    )
+    delegations.delegation_accept(user=bob, token=token)
+    mandate = assistance.mandate_start(
+        agent=sam, record=alice_record, scopes=["upload_documents"], days=7, method=ConfirmationMethod.SIGNED_PAPER
+    )
+    assistance.mandate_confirm(agent=sam, mandate_uuid=mandate.uuid, code=mandate.number)
+
+    lines = {line.who: line for line in who_can_see(document=document, reader=alice)}
+
+    assert lines[f"{bob} (caregiver)"].allowed
+    assert "Your caregivers" not in lines
+    agent_line = lines[f"{sam}, {sam.support_structure.name} (support mandate)"]
+    assert not agent_line.allowed
+    assert agent_line.why == "Their mandate does not include reading your documents."
+
+
+def test_who_can_see_says_when_no_caregiver_was_chosen(alice, alice_record):
+    from apps.access.visibility import who_can_see
+    from tests.factories import DocumentFactory
+
+    lines = {line.who: line for line in who_can_see(document=DocumentFactory(record=alice_record), reader=alice)}
+    assert not lines["Your caregivers"].allowed
+    assert lines["Your caregivers"].why == "You have not chosen any caregiver."
