@@ -9,6 +9,7 @@ care relationship, mandate...) changes no caller.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -17,11 +18,14 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from apps.access.journal import journal_append
 from apps.access.models import AccessEvent, Outcome
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -257,7 +261,29 @@ def authorize(
     """Decide and journal. Callers act only when ``decision.allowed``."""
     decision = decide(actor=actor, record=record, action=action, resource=resource)
     journal_append([_event(actor, record.uuid, action, resource, decision, purpose)])
+    if decision.allowed and decision.basis in ACTING_FOR_BASES and action != Action.RECORD_LIST:
+        _tell_of_use(actor, record, decision)
     return decision
+
+
+# Someone acting for the person: the person is told when that power is used.
+ACTING_FOR_BASES = {Basis.DELEGATION: "caregiver_acted", Basis.MANDATE: "mandate_acted"}
+
+
+def _tell_of_use(actor: User, record: Record, decision: Decision) -> None:
+    """Once a day per helper and record (seeing it in a list does not count), as the person chose
+    in their notification settings; the access history says what exactly was done."""
+    from django.core.cache import cache as django_cache
+
+    from apps.notifications.services import notify_followers
+
+    key = f"acted_for:{actor.uuid}:{record.uuid}:{timezone.localdate().isoformat()}"
+    try:
+        if not django_cache.add(key, 1, 26 * 3600):
+            return
+    except Exception:
+        logger.warning("cache unavailable; notification deduplicated by the database", exc_info=True)
+    notify_followers(record=record, event=ACTING_FOR_BASES[decision.basis], dedup_key=key)
 
 
 def authorize_many(

@@ -55,6 +55,8 @@ class NotificationEvent(models.TextChoices):
     ACCOUNT_LETTER_USED = "account_letter_used", _("A new password was chosen with a printed letter")
     ACCOUNT_LETTER_CANCELLED = "account_letter_cancelled", _("A printed letter was cancelled after wrong codes")
     SECOND_FACTOR_RESET = "second_factor_reset", _("Your two-step verification was reset")
+    CAREGIVER_ACTED = "caregiver_acted", _("A caregiver acted on a record you follow")
+    MANDATE_ACTED = "mandate_acted", _("A support agent acted on a record you follow")
 
 
 class EmailMode(models.TextChoices):

@@ -175,6 +175,20 @@ EVENT_TEXT = {
             "only, until you set it up again. If you did not ask for this, stop their mandate now: %(url)s"
         ),
     ),
+    "caregiver_acted": (
+        _("A caregiver acted on a health record you follow"),
+        _(
+            "A caregiver you chose used their access to a health record you follow today. "
+            "See what they did in the access history: %(url)s"
+        ),
+    ),
+    "mandate_acted": (
+        _("A support agent acted on a health record you follow"),
+        _(
+            "A support agent used their mandate on a health record you follow today. "
+            "See what they did in the access history: %(url)s"
+        ),
+    ),
     "access_code_refused": (
         _("Someone tried one of your old access codes"),
         _(
@@ -189,9 +203,17 @@ EVENT_TEXT = {
 }
 
 
+# Events that may come several days in a row: a daily e-mail unless the person chooses otherwise.
+DEFAULT_EMAIL_MODES = {"caregiver_acted": EmailMode.DAILY, "mandate_acted": EmailMode.DAILY}
+
+
+def _default_preference(user: User, event: str) -> NotificationPreference:
+    return NotificationPreference(user=user, event=event, email=DEFAULT_EMAIL_MODES.get(event, EmailMode.IMMEDIATE))
+
+
 def preference_for(*, user: User, event: str) -> NotificationPreference:
     pref = NotificationPreference.objects.filter(user=user, event=event).first()
-    return pref or NotificationPreference(user=user, event=event)
+    return pref or _default_preference(user, event)
 
 
 def notify(
@@ -357,7 +379,7 @@ def daily_digest_send(*, user: User) -> int:
 def preferences_for(*, user: User) -> list[NotificationPreference]:
     """One preference per event, defaults filled in for events never changed."""
     stored = {pref.event: pref for pref in NotificationPreference.objects.filter(user=user)}
-    return [stored.get(event) or NotificationPreference(user=user, event=event) for event in NotificationEvent.values]
+    return [stored.get(event) or _default_preference(user, event) for event in NotificationEvent.values]
 
 
 @transaction.atomic

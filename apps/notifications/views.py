@@ -26,9 +26,14 @@ MANDATE_EVENTS = frozenset(
 )
 
 
+HISTORY_EVENTS = frozenset({NotificationEvent.CAREGIVER_ACTED, NotificationEvent.MANDATE_ACTED})
+
+
 def _link(item) -> str:
     if item.document_uuid:
         return reverse("document_detail", args=[item.document_uuid])
+    if item.event in HISTORY_EVENTS and item.record_uuid:
+        return reverse("access_history", args=[item.record_uuid])
     if item.event in MANDATE_EVENTS and item.record_uuid:
         return reverse("record_mandates", args=[item.record_uuid])
     return ""

@@ -239,3 +239,9 @@ def test_the_mandate_pdf_says_who_what_and_until_when(alice_record, sam):
 
     assert date_format(timezone.localtime(mandate.expires_at), "DATE_FORMAT") in text
     assert "Signature" in text
+
+
+def test_the_person_is_told_when_the_agent_uses_the_mandate(alice, alice_record, sam):
+    mandate_for(sam, alice_record, [MandateScope.UPLOAD_DOCUMENTS])
+    authorize(actor=sam, record=alice_record, action=Action.DOCUMENT_UPLOAD)
+    assert Notification.objects.filter(recipient=alice, event="mandate_acted").count() == 1

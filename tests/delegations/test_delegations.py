@@ -132,3 +132,46 @@ def test_invitation_email_leaves_through_the_outbox(alice, alice_record, bob):
     services.delegation_invite(actor=alice, record=alice_record, email=bob.email, scopes=[Scope.READ_DOCUMENTS])
     message = OutboxMessage.objects.get(to=[bob.email])
     assert "/delegations/accept/" in message.body
+
+
+def test_the_person_is_told_once_a_day_when_the_caregiver_uses_the_access(alice, alice_record, bob):
+    from apps.access.policy import authorize
+
+    delegate(alice, alice_record, bob, [Scope.READ_DOCUMENTS])
+    authorize(actor=bob, record=alice_record, action=Action.DOCUMENT_LIST)
+    authorize(actor=bob, record=alice_record, action=Action.DOCUMENT_READ)
+    assert Notification.objects.filter(recipient=alice, event="caregiver_acted").count() == 1
+
+
+def test_seeing_the_record_in_a_list_is_not_a_use(alice, alice_record, bob):
+    delegate(alice, alice_record, bob, [Scope.READ_DOCUMENTS])
+    assert alice_record in records_for(actor=bob)
+    assert not Notification.objects.filter(recipient=alice, event="caregiver_acted").exists()
+
+
+def test_a_refused_act_is_not_a_use(alice, alice_record, bob):
+    from apps.access.policy import authorize
+
+    delegate(alice, alice_record, bob, [Scope.READ_PROFILE])
+    authorize(actor=bob, record=alice_record, action=Action.DOCUMENT_READ)
+    assert not Notification.objects.filter(recipient=alice, event="caregiver_acted").exists()
+
+
+def test_use_is_told_by_a_daily_email_unless_the_person_chooses_otherwise(alice, alice_record, bob):
+    from apps.access.policy import authorize
+    from apps.notifications.models import OutboxMessage
+    from apps.notifications.services import daily_digest_send, preference_set
+
+    delegate(alice, alice_record, bob, [Scope.READ_DOCUMENTS])
+    before = OutboxMessage.objects.count()
+    authorize(actor=bob, record=alice_record, action=Action.DOCUMENT_READ)
+    assert OutboxMessage.objects.count() == before  # no e-mail at once by default
+    assert daily_digest_send(user=alice) == 1
+
+    preference_set(user=alice, event="caregiver_acted", in_app=False, email="off")
+    from django.core.cache import cache
+
+    cache.clear()
+    Notification.objects.all().delete()
+    authorize(actor=bob, record=alice_record, action=Action.DOCUMENT_READ)
+    assert not Notification.objects.filter(recipient=alice, event="caregiver_acted").exists()
