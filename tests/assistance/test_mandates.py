@@ -245,3 +245,24 @@ def test_the_person_is_told_when_the_agent_uses_the_mandate(alice, alice_record,
     mandate_for(sam, alice_record, [MandateScope.UPLOAD_DOCUMENTS])
     authorize(actor=sam, record=alice_record, action=Action.DOCUMENT_UPLOAD)
     assert Notification.objects.filter(recipient=alice, event="mandate_acted").count() == 1
+
+
+def test_print_summary_lets_the_agent_make_the_summary_pdf_and_nothing_more(alice_record, sam):
+    from apps.summaries import exports
+    from apps.summaries.models import ExportStatus
+
+    mandate_for(sam, alice_record, [MandateScope.PRINT_SUMMARY])
+    export = exports.summary_export_request(actor=sam, record=alice_record)
+    assert export.status == ExportStatus.READY
+    assert exports.summary_export_download(actor=sam, export_uuid=export.uuid).startswith(b"%PDF")
+    assert not authorize(actor=sam, record=alice_record, action=Action.DOCUMENT_READ).allowed
+
+
+def test_without_print_summary_the_agent_cannot_make_the_summary_pdf(alice_record, sam):
+    from apps.summaries import exports
+    from apps.summaries.models import SummaryExport
+
+    mandate_for(sam, alice_record, [MandateScope.UPLOAD_DOCUMENTS])
+    with pytest.raises(RecordUnavailable):
+        exports.summary_export_request(actor=sam, record=alice_record)
+    assert not SummaryExport.objects.exists()
