@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -66,7 +66,8 @@ def _letter_rows(record) -> list[dict]:
             {
                 "letter": letter,
                 "state": state,
-                "state_label": str(label) % {"date": timezone.localtime(letter.expires_at).date()}
+                "state_label": str(label)
+                % {"date": formats.date_format(timezone.localtime(letter.expires_at), "DATE_FORMAT")}
                 if state == "open"
                 else str(label),
             }
