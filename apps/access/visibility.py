@@ -40,12 +40,9 @@ PANEL_REASONS: dict[str, Any] = {
     "not_allowed": _("Nobody you chose."),
     "delegation": _("You chose them as a caregiver, and let them read your documents."),
     "mandate": _("You gave them a support mandate that includes reading your documents."),
-}
-
-# A caregiver or a support agent refused for lack of a scope: what the person chose, said plainly.
-SCOPE_REFUSALS: dict[str, Any] = {
-    "delegation": _("You did not let them read your documents."),
-    "mandate": _("Their mandate does not include reading your documents."),
+    # A caregiver or a support agent refused for lack of a scope: what the person chose, said plainly.
+    "delegation_scope_missing": _("You did not let them read your documents."),
+    "mandate_scope_missing": _("Their mandate does not include reading your documents."),
 }
 
 
@@ -75,31 +72,30 @@ def _caregiver_lines(*, record, reader: User, action: str, resource: Resource) -
     from apps.assistance.models import Mandate
     from apps.delegations.models import Delegation
 
-    lines: list[PanelLine] = []
-    delegations = Delegation.objects.active().filter(record=record).select_related("delegate")
-    for delegation in delegations:
-        delegate = delegation.delegate
-        who = _("You (caregiver)") if delegate.pk == reader.pk else _("%(name)s (caregiver)") % {"name": delegate}
-        decision = decide(actor=delegate, record=record, action=action, resource=resource)
-        line = _line(who, decision)
-        if not decision.allowed and decision.reason_code.startswith("scope_missing."):
-            line = dataclasses.replace(line, why=str(SCOPE_REFUSALS["delegation"]))
-        lines.append(line)
+    def helper_line(who: Any, helper: User, scope_refusal: str) -> PanelLine:
+        decision = decide(actor=helper, record=record, action=action, resource=resource)
+        return _line(who, decision, fallback=scope_refusal)  # a missing scope falls back to what they chose
+
+    lines = [
+        helper_line(
+            _("You (caregiver)") if d.delegate_id == reader.pk else _("%(name)s (caregiver)") % {"name": d.delegate},
+            d.delegate,
+            "delegation_scope_missing",
+        )
+        for d in Delegation.objects.active().filter(record=record).select_related("delegate")
+    ]
     if not lines:
         lines.append(
             PanelLine(who=str(_("Your caregivers")), allowed=False, why=str(_("You have not chosen any caregiver.")))
         )
-    mandates = Mandate.objects.active().filter(record=record).select_related("agent", "structure")
-    for mandate in mandates:
-        who = _("%(name)s, %(structure)s (support mandate)") % {
-            "name": mandate.agent,
-            "structure": mandate.structure.name,
-        }
-        decision = decide(actor=mandate.agent, record=record, action=action, resource=resource)
-        line = _line(who, decision)
-        if not decision.allowed and decision.reason_code.startswith("scope_missing."):
-            line = dataclasses.replace(line, why=str(SCOPE_REFUSALS["mandate"]))
-        lines.append(line)
+    lines += [
+        helper_line(
+            _("%(name)s, %(structure)s (support mandate)") % {"name": m.agent, "structure": m.structure.name},
+            m.agent,
+            "mandate_scope_missing",
+        )
+        for m in Mandate.objects.active().filter(record=record).select_related("agent", "structure")
+    ]
     return lines
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -12,7 +14,6 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from apps.access.policy import Action, journal_missing_record
 from apps.assistance import letters
 from apps.assistance.models import AccountLetter
 from apps.assistance.selectors import account_state
@@ -52,11 +53,10 @@ class AccountStateSerializer(serializers.Serializer):
 def _agent_record(request, record_uuid) -> Record:
     if not request.user.is_support_agent:
         raise NotFound()
-    record = Record.objects.select_related("owner").filter(uuid=record_uuid).first()
-    if record is None:
-        journal_missing_record(actor=request.user, record_uuid=record_uuid, action=Action.ACCOUNT_HELP)
-        raise NotFound()
-    return record
+    try:
+        return letters.record_for_account_help(agent=request.user, record_uuid=record_uuid)
+    except selectors.RecordUnavailable:
+        raise NotFound() from None
 
 
 class AccountStateApi(APIView):
@@ -72,7 +72,7 @@ class AccountStateApi(APIView):
         except selectors.RecordUnavailable:
             raise NotFound() from None
         state = account_state(record=record)
-        data = {**state.__dict__, "letters": letters.letters_for(record=record)}
+        data = {**dataclasses.asdict(state), "letters": letters.letters_for(record=record)}
         return Response(AccountStateSerializer(data).data)
 
 

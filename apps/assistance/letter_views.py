@@ -3,7 +3,7 @@ activation page at home (identifier and code from the letter, then their own pas
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,14 +16,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.access.middleware import client_ip
-from apps.access.policy import Action, decide, journal_missing_record
+from apps.access.policy import Action, decide
 from apps.assistance import letters
 from apps.assistance.forms import LetterCodeForm, LetterPasswordForm
 from apps.assistance.models import LetterKind
 from apps.assistance.selectors import account_state
 from apps.records import selectors
-from apps.records.models import Record
-from apps.records.selectors import RecordUnavailable
 
 LETTER_SESSION_KEY = "account_letter_checked"
 # The code was typed: the password must follow soon, on the same browser.
@@ -44,16 +42,6 @@ LETTER_STATES = {
 def _agent_only(request: HttpRequest) -> None:
     if not request.user.is_support_agent:
         raise Http404
-
-
-def _record(request: HttpRequest, record_uuid) -> Record:
-    """For the account actions: the service decides and journals the act itself."""
-    record = Record.objects.select_related("owner").filter(uuid=record_uuid).first()
-    if record is None:
-        raise RecordUnavailable(
-            journal_missing_record(actor=request.user, record_uuid=record_uuid, action=Action.ACCOUNT_HELP)
-        )
-    return record
 
 
 def _letter_rows(record) -> list[dict]:
@@ -99,7 +87,7 @@ def account_help(request: HttpRequest, record_uuid) -> HttpResponse:
 @require_POST
 def letter_print(request: HttpRequest, record_uuid) -> HttpResponse:
     _agent_only(request)
-    record = _record(request, record_uuid)
+    record = letters.record_for_account_help(agent=request.user, record_uuid=record_uuid)
     try:
         letter, pdf = letters.letter_print(agent=request.user, record=record)
     except letters.LetterRefused as refusal:
@@ -115,7 +103,7 @@ def letter_print(request: HttpRequest, record_uuid) -> HttpResponse:
 @require_POST
 def second_factor_reset(request: HttpRequest, record_uuid) -> HttpResponse:
     _agent_only(request)
-    record = _record(request, record_uuid)
+    record = letters.record_for_account_help(agent=request.user, record_uuid=record_uuid)
     try:
         letters.second_factor_reset(agent=request.user, record=record)
     except letters.LetterRefused as refusal:
@@ -166,7 +154,7 @@ def _checked_letter_uuid(request: HttpRequest) -> str | None:
     checked = request.session.get(LETTER_SESSION_KEY)
     if not checked:
         return None
-    at = timezone.datetime.fromisoformat(checked["at"])
+    at = datetime.fromisoformat(checked["at"])
     if at + CHECKED_FOR <= timezone.now():
         request.session.pop(LETTER_SESSION_KEY, None)
         return None

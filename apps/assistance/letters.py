@@ -26,7 +26,7 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from apps.access.policy import Action, Basis, Resource, authorize, journal_note
+from apps.access.policy import Action, Basis, Resource, authorize, journal_missing_record, journal_note
 from apps.assistance.models import AccountLetter, LetterKind, Mandate, MandateScope
 from apps.assistance.services import NUMBER_ALPHABET, _clean
 from apps.records.models import Record
@@ -110,7 +110,7 @@ def _notify(record: Record, event: str, key: str) -> None:
     notify_followers(record=record, event=event, dedup_key=key)
 
 
-def letter_pdf_html(*, letter: AccountLetter, code: str, record: Record) -> str:
+def _letter_html(*, letter: AccountLetter, code: str, record: Record) -> str:
     spaced = f"{code[:5]}-{code[5:]}"
     return render_to_string(
         "assistance/letter_pdf.html",
@@ -150,7 +150,7 @@ def letter_print(*, agent: User, record: Record) -> tuple[AccountLetter, bytes]:
         created_at=now,
         expires_at=now + timedelta(days=LETTER_DAYS),
     )
-    pdf = HTML(string=letter_pdf_html(letter=letter, code=code, record=record)).write_pdf()
+    pdf = HTML(string=_letter_html(letter=letter, code=code, record=record)).write_pdf()
     with transaction.atomic():
         # Lock the record's row: two agents printing at once still leave one letter in force.
         Record.objects.select_for_update().filter(pk=record.pk).first()
@@ -161,6 +161,17 @@ def letter_print(*, agent: User, record: Record) -> tuple[AccountLetter, bytes]:
         if kind == LetterKind.NEW_PASSWORD:
             _notify(record, "account_letter_printed", f"account_letter:{letter.uuid}")
     return letter, pdf
+
+
+def record_for_account_help(*, agent: User, record_uuid: UUID | str) -> Record:
+    """The record an account action names; the action itself is decided (and journaled) by the
+    service. A record that does not exist is journaled as a denial."""
+    record = Record.objects.select_related("owner").filter(uuid=record_uuid).first()
+    if record is None:
+        raise RecordUnavailable(
+            journal_missing_record(actor=agent, record_uuid=record_uuid, action=Action.ACCOUNT_HELP)
+        )
+    return record
 
 
 def letters_for(*, record: Record) -> list[AccountLetter]:
@@ -194,24 +205,22 @@ def _refused_generic() -> LetterRefused:
 
 def letter_check(*, login_id: str, code: str) -> AccountLetter:
     """First step: the identifier and the code printed on the letter. Five wrong codes cancel it."""
-    letter = (
-        AccountLetter.objects.select_related("record__owner")
-        .filter(login_id__iexact=login_id.strip(), used_at__isnull=True, cancelled_at__isnull=True)
-        .first()
-    )
-    if letter is None:
-        raise _refused_generic()
     now = timezone.now()
-    if letter.expires_at <= now:
-        raise LetterRefused(
-            _("This letter worked until %(date)s. Go back to the desk: they will print a new one.")
-            % {"date": formats.date_format(timezone.localtime(letter.expires_at), "DATE_FORMAT")}
-        )
     typed = _clean(code)
     with transaction.atomic():
-        letter = AccountLetter.objects.select_for_update(of=("self",)).select_related("record__owner").get(pk=letter.pk)
-        if letter.used_at or letter.cancelled_at:
+        letter = (
+            AccountLetter.objects.select_for_update(of=("self",))
+            .select_related("record")
+            .filter(login_id__iexact=login_id.strip(), used_at__isnull=True, cancelled_at__isnull=True)
+            .first()
+        )
+        if letter is None:
             raise _refused_generic()
+        if letter.expires_at <= now:
+            raise LetterRefused(
+                _("This letter worked until %(date)s. Go back to the desk: they will print a new one.")
+                % {"date": formats.date_format(timezone.localtime(letter.expires_at), "DATE_FORMAT")}
+            )
         right = bool(typed) and hmac.compare_digest(_code_hash(letter.uuid, typed), letter.code_hash)
         cancelled = False
         if not right:
