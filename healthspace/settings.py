@@ -196,10 +196,18 @@ ACCOUNT_ADAPTER = "apps.accounts.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "apps.accounts.forms.PatientSignupForm", "login": "apps.accounts.forms.LoginForm"}
 # Password guessing: 5 failures per e-mail within 5 minutes lock that e-mail
 # out; a successful password reset lifts the lock.
+# Every other way in uses the same limiter (allauth.core.ratelimit.consume, the shared cache)
+# and the same client address (TRUSTED_PROXY_COUNT below): one rule, whatever the door.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "20/m/ip,5/300s/key",
     "confirm_email": "1/180s/key",
     "reset_password": "20/m/ip,5/m/key",
+    "reauthenticate": "10/m/ip,5/300s/key",
+    "otp": "20/m/ip",
+    "activation": "20/10m/ip,5/10m/key",
+    "access_code": "20/10m/ip,10/10m/key",
+    "mandate_code": "20/10m/ip,5/10m/key",
+    "oauth_token": "30/m/ip",
 }
 OTP_TOTP_ISSUER = "healthspace"
 # django-otp's own growing delay is off: our lock-out (below) stops guessing
@@ -348,6 +356,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"token": "10/min", "activation": "10/min"},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # DRF's throttles read the client address by the same rule as everything else.
+    "NUM_PROXIES": ALLAUTH_TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "healthspace API",
