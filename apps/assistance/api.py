@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from allauth.core import ratelimit
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.access.policy import Action
 from apps.assistance import services
-from apps.assistance.models import Mandate, MandateScope
+from apps.assistance.models import Mandate, MandateScope, StructureManager
 from apps.records import selectors
 from apps.records.models import Record
 from healthspace.api_refusals import refused, refused_schema
@@ -75,26 +77,34 @@ class MandateStartSerializer(serializers.Serializer):
 REFUSED = refused_schema("MandateRefused")
 
 
+def _require_recent_login(request) -> None:
+    """Starting a mandate asks for a recent authentication, as the web page does. A browser session
+    must have re-authenticated (allauth); an API token is short-lived by design (OAuth access tokens)."""
+    from allauth.account.internal.flows.reauthentication import is_reauthentication_required
+    from rest_framework.authentication import SessionAuthentication
+
+    if isinstance(request.successful_authenticator, SessionAuthentication) and is_reauthentication_required(
+        request._request, app=""
+    ):
+        raise PermissionDenied(_("Confirm your password again before you start a mandate."))
+
+
 class RecordMandatesApi(APIView):
     @extend_schema(responses=MandateSerializer(many=True), summary="The mandates of a record (person or parent)")
     def get(self, request, record_uuid):
-        try:
-            record, _decision = selectors.record_get_for(
-                actor=request.user, record_uuid=record_uuid, action=Action.DELEGATION_MANAGE
-            )
-        except selectors.RecordUnavailable:
-            raise NotFound() from None
+        record, _decision = selectors.record_get_for(
+            actor=request.user, record_uuid=record_uuid, action=Action.DELEGATION_MANAGE
+        )
         mandates = services.mandates_for_record(actor=request.user, record=record)
         return Response(MandateSerializer(mandates, many=True).data)
 
 
 class MandateRevokeApi(APIView):
-    @extend_schema(request=None, responses=MandateSerializer, summary="Stop a mandate (person, parent, manager)")
+    @extend_schema(
+        request=None, responses=MandateSerializer, summary="Stop or refuse a mandate (person, parent, manager)"
+    )
     def post(self, request, mandate_uuid):
-        try:
-            mandate = services.mandate_revoke(actor=request.user, mandate_uuid=mandate_uuid)
-        except selectors.RecordUnavailable:
-            raise NotFound() from None
+        mandate = services.mandate_revoke(actor=request.user, mandate_uuid=mandate_uuid)
         return Response(MandateSerializer(mandate).data)
 
 
@@ -102,49 +112,94 @@ class MandatesApi(APIView):
     @extend_schema(
         request=MandateStartSerializer,
         responses={201: MandateSerializer, 400: REFUSED},
-        summary="Prepare a mandate (support agent); it works once the person confirms it",
+        summary="Prepare a mandate (support agent); it works once the person, or for paper a manager, confirms it",
     )
     def post(self, request):
         start = MandateStartSerializer(data=request.data)
         start.is_valid(raise_exception=True)
+        _require_recent_login(request)
         data = dict(start.validated_data)
         record = Record.objects.select_related("owner").filter(uuid=data.pop("record")).first()
-        try:
-            if record is None:
-                raise services.RecordUnavailable(
-                    services.journal_note(
-                        actor=request.user,
-                        record_uuid=start.validated_data["record"],
-                        action="mandate.start",
-                        allowed=False,
-                        reason_code="no_such_record",
-                    )
+        if record is None:
+            raise services.RecordUnavailable(
+                services.journal_note(
+                    actor=request.user,
+                    record_uuid=start.validated_data["record"],
+                    action="mandate.start",
+                    allowed=False,
+                    reason_code="no_such_record",
                 )
+            )
+        try:
             mandate = services.mandate_start(agent=request.user, record=record, **data)
-        except selectors.RecordUnavailable:
-            raise NotFound() from None
         except services.MandateRefused as refusal:
             return refused(refusal.message)
         return Response(MandateSerializer(mandate).data, status=status.HTTP_201_CREATED)
 
 
 class MandateConfirmApi(APIView):
+    rate_limited = True  # allauth's limiter answers 429 (documented by healthspace.api_schema)
+
     @extend_schema(
         request=inline_serializer("MandateConfirm", {"code": serializers.CharField()}),
         responses={200: MandateSerializer, 400: REFUSED},
-        summary="Confirm with the person's code, or the number of the signed paper (5 wrong tries cancel it)",
+        summary="The agent types the code sent to the person's confirmed e-mail (5 wrong tries cancel it); "
+        "a paper mandate is never confirmed here",
     )
     def post(self, request, mandate_uuid):
         code = request.data.get("code")
         if not isinstance(code, str):
             code = ""
+        mandate = services.mandate_get_for_agent(request.user, mandate_uuid, "mandate.confirm")
+        if not ratelimit.consume(request._request, action="mandate_code", key=str(mandate.uuid)):
+            return Response(
+                {"detail": _("Too many tries. Wait 10 minutes, then try again.")},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
         try:
             mandate = services.mandate_confirm(agent=request.user, mandate_uuid=mandate_uuid, code=code)
-        except selectors.RecordUnavailable:
-            raise NotFound() from None
         except services.MandateRefused as refusal:
             return refused(refusal.message)
         return Response(MandateSerializer(mandate).data)
+
+
+class MandateAcceptApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: MandateSerializer, 400: REFUSED},
+        summary="The person (or a parent) confirms a waiting mandate themselves",
+    )
+    def post(self, request, mandate_uuid):
+        try:
+            mandate = services.mandate_accept(actor=request.user, mandate_uuid=mandate_uuid)
+        except services.MandateRefused as refusal:
+            return refused(refusal.message)
+        return Response(MandateSerializer(mandate).data)
+
+
+class MandateCountersignApi(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: MandateSerializer, 400: REFUSED},
+        summary="A manager of the structure, not the agent, countersigns a paper mandate after seeing the signed paper",
+    )
+    def post(self, request, mandate_uuid):
+        _require_recent_login(request)
+        try:
+            mandate = services.mandate_countersign(manager=request.user, mandate_uuid=mandate_uuid)
+        except services.MandateRefused as refusal:
+            return refused(refusal.message)
+        return Response(MandateSerializer(mandate).data)
+
+
+class MandatesToCountersignApi(APIView):
+    @extend_schema(
+        responses=MandateSerializer(many=True), summary="Paper mandates waiting for the manager's countersignature"
+    )
+    def get(self, request):
+        if not StructureManager.objects.filter(user=request.user).exists():
+            raise NotFound()
+        return Response(MandateSerializer(services.mandates_to_countersign(manager=request.user), many=True).data)
 
 
 class MyMandatesApi(APIView):

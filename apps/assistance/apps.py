@@ -6,3 +6,8 @@ class AssistanceConfig(AppConfig):
     name = "apps.assistance"
     label = "assistance"
     verbose_name = _("Support mandates")
+
+    def ready(self) -> None:
+        from apps.assistance import signals
+
+        signals.connect()

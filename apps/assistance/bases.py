@@ -19,16 +19,31 @@ if TYPE_CHECKING:
 
 # Which scope each action needs. Seeing the person's identity comes with any scope;
 # account help adds the account actions (activation letter, new password, second factor),
-# never medical content.
+# never medical content. A scope grants exactly what it names: no scope reads the medical
+# profile as such (see RESOURCE_SCOPES for the one exception, the summary PDF).
 ACTION_SCOPES: dict[str, set[str]] = {
     Action.RECORD_LIST: set(MandateScope.values),
     Action.RECORD_VIEW: set(MandateScope.values),
     Action.DOCUMENT_UPLOAD: {MandateScope.UPLOAD_DOCUMENTS},
-    Action.PROFILE_READ: {MandateScope.PRINT_SUMMARY},
     Action.DOCUMENT_LIST: {MandateScope.READ_DOCUMENTS},
     Action.DOCUMENT_READ: {MandateScope.READ_DOCUMENTS},
     Action.ACCOUNT_HELP: {MandateScope.ACCOUNT_HELP},
 }
+
+# "Print the health summary" reads the profile only to make the summary PDF (resource type of
+# apps.summaries.exports): not the profile pages, not the API's facts, not the documents.
+SUMMARY_PDF = "summary_pdf"
+RESOURCE_SCOPES: dict[tuple[str, str], set[str]] = {
+    (Action.PROFILE_READ, SUMMARY_PDF): {MandateScope.PRINT_SUMMARY},
+}
+
+
+def scopes_needed(action: str, resource: Resource | None = None) -> set[str]:
+    """The scopes of which one opens ``action`` on ``resource`` (empty: no mandate opens it)."""
+    needed = set(ACTION_SCOPES.get(action, set()))
+    if resource is not None:
+        needed |= RESOURCE_SCOPES.get((action, resource.type), set())
+    return needed
 
 
 def _may_hold_mandates(actor: User, memo: dict[str, Any]) -> bool:
@@ -58,13 +73,13 @@ class MandateBasis:
         if scopes is None:
             return None
         principal = record.owner if record.owner_id else None
-        needed = ACTION_SCOPES.get(action, set())
+        needed = scopes_needed(action, resource)
         if needed & scopes:
             return Decision(
                 allowed=True, basis=Basis.MANDATE, reason_code="mandate", on_behalf_of=principal, purpose="assistance"
             )
-        missing = sorted(needed)[0] if needed else "none"
-        return Decision(allowed=False, basis=Basis.NONE, reason_code=f"scope_missing.{missing}", on_behalf_of=principal)
+        reason_code = f"scope_missing.{sorted(needed)[0]}" if needed else "not_allowed"
+        return Decision(allowed=False, basis=Basis.NONE, reason_code=reason_code, on_behalf_of=principal)
 
     def reachable(self, actor: User) -> Q | None:
         if not getattr(actor, "is_support_agent", False) or not _may_hold_mandates(actor, {}):

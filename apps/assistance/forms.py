@@ -102,3 +102,13 @@ class LetterPasswordForm(forms.Form):
         if cleaned.get("password1") and cleaned.get("password2") and cleaned["password1"] != cleaned["password2"]:
             self.add_error("password2", _("The two passwords are not the same. Type them again."))
         return cleaned
+
+
+class LetterCurrentPasswordForm(forms.Form):
+    """A second-factor reset: the person proves they know their own password."""
+
+    password1 = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

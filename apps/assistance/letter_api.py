@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 
+from allauth.core import ratelimit
 from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from apps.access.policy import Action, journal_note
 from apps.assistance import letters
 from apps.assistance.models import AccountLetter
 from apps.assistance.selectors import account_state
@@ -50,13 +52,23 @@ class AccountStateSerializer(serializers.Serializer):
     letters = AccountLetterSerializer(many=True)
 
 
-def _agent_record(request, record_uuid) -> Record:
+def _refuse_non_agent(request, record_uuid) -> None:
+    """Account help is a support agent's act: anyone else is refused like a missing record, journaled."""
     if not request.user.is_support_agent:
-        raise NotFound()
-    try:
-        return letters.record_for_account_help(agent=request.user, record_uuid=record_uuid)
-    except selectors.RecordUnavailable:
-        raise NotFound() from None
+        raise selectors.RecordUnavailable(
+            journal_note(
+                actor=request.user,
+                record_uuid=record_uuid,
+                action=Action.ACCOUNT_HELP,
+                allowed=False,
+                reason_code="not_allowed",
+            )
+        )
+
+
+def _agent_record(request, record_uuid) -> Record:
+    _refuse_non_agent(request, record_uuid)
+    return letters.record_for_account_help(agent=request.user, record_uuid=record_uuid)
 
 
 class AccountStateApi(APIView):
@@ -65,12 +77,8 @@ class AccountStateApi(APIView):
         summary="A person's account state and letters (support agent under mandate; no medical content)",
     )
     def get(self, request, record_uuid):
-        if not request.user.is_support_agent:
-            raise NotFound()
-        try:
-            record, _decision = selectors.record_get_for(actor=request.user, record_uuid=record_uuid)
-        except selectors.RecordUnavailable:
-            raise NotFound() from None
+        _refuse_non_agent(request, record_uuid)
+        record, _decision = selectors.record_get_for(actor=request.user, record_uuid=record_uuid)
         state = account_state(record=record)
         data = {**dataclasses.asdict(state), "letters": letters.letters_for(record=record)}
         return Response(AccountStateSerializer(data).data)
@@ -79,20 +87,28 @@ class AccountStateApi(APIView):
 class AccountLetterApi(APIView):
     @extend_schema(
         request=None,
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY, 400: REFUSED},
-        summary="Print a letter: activation (no account yet) or a new password (mandate with account help)",
-        description="Each letter cancels the one before. The code is only on the PDF; it is never stored.",
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            202: AccountLetterSerializer,
+            400: REFUSED,
+        },
+        summary="A letter: activation printed at the desk (no account yet), or a new password sent to the person",
+        description=(
+            "No account yet: the activation letter's PDF (200). An existing account: the code goes to the "
+            "person's confirmed e-mail or by post (202, the letter without its code); the agent never reads it. "
+            "Each letter cancels the one before."
+        ),
     )
     def post(self, request, record_uuid):
         record = _agent_record(request, record_uuid)
         try:
             letter, pdf = letters.letter_print(agent=request.user, record=record)
-        except selectors.RecordUnavailable:
-            raise NotFound() from None
         except letters.LetterRefused as refusal:
             return refused(refusal.message)
+        if pdf is None:
+            return Response(AccountLetterSerializer(letter).data, status=status.HTTP_202_ACCEPTED)
         response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="letter-{letter.login_id}.pdf"'
+        response["Content-Disposition"] = content_disposition_header(True, f"letter-{letter.login_id}.pdf")
         response["X-Letter-Id"] = str(letter.uuid)
         return response
 
@@ -100,24 +116,25 @@ class AccountLetterApi(APIView):
 class SecondFactorResetApi(APIView):
     @extend_schema(
         request=None,
-        responses={204: None, 400: REFUSED},
-        summary="Remove the person's second factor and lift a lock-out (mandate with account help)",
+        responses={202: AccountLetterSerializer, 400: REFUSED},
+        summary="Ask for a second-factor reset: a code goes to the person, who completes it with their password",
     )
     def post(self, request, record_uuid):
         record = _agent_record(request, record_uuid)
         try:
-            letters.second_factor_reset(agent=request.user, record=record)
-        except selectors.RecordUnavailable:
-            raise NotFound() from None
+            letter = letters.second_factor_reset(agent=request.user, record=record)
         except letters.LetterRefused as refusal:
             return refused(refusal.message)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(AccountLetterSerializer(letter).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ActivationSerializer(serializers.Serializer):
     login_id = serializers.CharField(max_length=60, help_text="Printed on the letter.")
     code = serializers.CharField(max_length=20, help_text="Printed on the letter; dashes and spaces do not matter.")
-    password = serializers.CharField(style={"input_type": "password"})
+    password = serializers.CharField(
+        style={"input_type": "password"},
+        help_text="The new password; for a second-factor reset letter, the password the person logs in with.",
+    )
     email = serializers.EmailField(required=False, allow_blank=True, help_text="Optional; confirmed by a link.")
 
 
@@ -126,8 +143,7 @@ class ActivationApi(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "activation"
+    rate_limited = True  # allauth's limiter answers 429 (documented by healthspace.api_schema)
 
     @extend_schema(
         request=ActivationSerializer,
@@ -135,12 +151,17 @@ class ActivationApi(APIView):
             201: inline_serializer("ActivationDone", {"login_id": serializers.CharField()}),
             400: REFUSED,
         },
-        summary="Use a printed letter: open the account (or set a new password) with the person's password",
+        summary="Use a letter: open the account, set a new password, or reset the second factor",
     )
     def post(self, request):
         data = ActivationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
+        if not ratelimit.consume(request._request, action="activation", key=values["login_id"].strip().lower()):
+            return Response(
+                {"detail": _("Too many tries. Wait 10 minutes, then try again.")},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
         try:
             letter = letters.letter_check(login_id=values["login_id"], code=values["code"])
             user = letters.letter_use(

@@ -5,21 +5,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.access.middleware import client_ip
 from apps.access.policy import Action, decide
 from apps.assistance import letters
-from apps.assistance.forms import LetterCodeForm, LetterPasswordForm
-from apps.assistance.models import LetterKind
+from apps.assistance.forms import LetterCodeForm, LetterCurrentPasswordForm, LetterPasswordForm
+from apps.assistance.models import AccountLetter, LetterKind
 from apps.assistance.selectors import account_state
 from apps.records import selectors
 
@@ -27,11 +27,8 @@ LETTER_SESSION_KEY = "account_letter_checked"
 # The code was typed: the password must follow soon, on the same browser.
 CHECKED_FOR = timedelta(minutes=30)
 
-# Guessing from one place is slowed down whatever the identifiers tried (each letter also
-# cancels itself after five wrong codes).
-TRIES_PER_ADDRESS, TRIES_WINDOW = 20, 600
-
 LETTER_STATES = {
+    "queued": gettext_lazy("waiting to be posted"),
     "open": gettext_lazy("works until %(date)s"),
     "used": gettext_lazy("used"),
     "cancelled": gettext_lazy("cancelled"),
@@ -86,6 +83,8 @@ def account_help(request: HttpRequest, record_uuid) -> HttpResponse:
 @login_required
 @require_POST
 def letter_print(request: HttpRequest, record_uuid) -> HttpResponse:
+    """A first activation: the letter is printed here. An existing account: the letter goes to the
+    person's confirmed e-mail or by post, and the agent never sees it."""
     _agent_only(request)
     record = letters.record_for_account_help(agent=request.user, record_uuid=record_uuid)
     try:
@@ -93,10 +92,18 @@ def letter_print(request: HttpRequest, record_uuid) -> HttpResponse:
     except letters.LetterRefused as refusal:
         messages.error(request, refusal.message)
         return redirect("assistance_account", record_uuid=record.uuid)
+    if pdf is None:
+        messages.success(request, _sent_message(letter))
+        return redirect("assistance_account", record_uuid=record.uuid)
     response = HttpResponse(pdf, content_type="application/pdf")
-    name = "activation" if letter.kind == LetterKind.ACTIVATION else "new-password"
-    response["Content-Disposition"] = f'attachment; filename="{name}-letter-{letter.login_id}.pdf"'
+    response["Content-Disposition"] = content_disposition_header(True, f"activation-letter-{letter.login_id}.pdf")
     return response
+
+
+def _sent_message(letter: AccountLetter) -> str:
+    if letter.channel == "email":
+        return _("The code was sent to the person's confirmed e-mail. Only they can read it.")
+    return _("The letter will be posted to the address on record. Only the person can read it.")
 
 
 @login_required
@@ -105,17 +112,13 @@ def second_factor_reset(request: HttpRequest, record_uuid) -> HttpResponse:
     _agent_only(request)
     record = letters.record_for_account_help(agent=request.user, record_uuid=record_uuid)
     try:
-        letters.second_factor_reset(agent=request.user, record=record)
+        letter = letters.second_factor_reset(agent=request.user, record=record)
     except letters.LetterRefused as refusal:
         messages.error(request, refusal.message)
     else:
         messages.success(
             request,
-            _(
-                "Two-step verification is reset for %(name)s. They log in with their password and may set it "
-                "up again from their security page. They are told."
-            )
-            % {"name": record.full_name},
+            _sent_message(letter) + " " + _("With it and their password, they reset two-step verification themselves."),
         )
     return redirect("assistance_account", record_uuid=record.uuid)
 
@@ -127,8 +130,12 @@ def second_factor_reset(request: HttpRequest, record_uuid) -> HttpResponse:
 def activate(request: HttpRequest) -> HttpResponse:
     """Step 1: the identifier and the code from the letter."""
     form = LetterCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and _too_many_tries(request):
-        form.add_error(None, _("Too many tries from here. Wait 10 minutes, then try again."))
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and not ratelimit.consume(request, action="activation", key=form.cleaned_data["login_id"].strip().lower())
+    ):
+        form.add_error(None, _("Too many tries. Wait 10 minutes, then try again."))
     elif request.method == "POST" and form.is_valid():
         try:
             letter = letters.letter_check(login_id=form.cleaned_data["login_id"], code=form.cleaned_data["code"])
@@ -139,15 +146,6 @@ def activate(request: HttpRequest) -> HttpResponse:
             return redirect("activate_password")
     status = 400 if form.errors else 200
     return render(request, "assistance/activate.html", {"form": form}, status=status)
-
-
-def _too_many_tries(request: HttpRequest) -> bool:
-    key = f"letter-tries:{client_ip(request)}"
-    cache.add(key, 0, TRIES_WINDOW)
-    try:
-        return cache.incr(key) > TRIES_PER_ADDRESS
-    except ValueError:  # expired between add and incr
-        return False
 
 
 def _checked_letter_uuid(request: HttpRequest) -> str | None:
@@ -168,23 +166,65 @@ def activate_password(request: HttpRequest) -> HttpResponse:
     if letter_uuid is None:
         messages.error(request, _("Type the identifier and the code of your letter first."))
         return redirect("activate")
-    form = LetterPasswordForm(request.POST or None)
+    second_factor = AccountLetter.objects.filter(uuid=letter_uuid, kind=LetterKind.SECOND_FACTOR).exists()
+    form_class = LetterCurrentPasswordForm if second_factor else LetterPasswordForm
+    form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             user = letters.letter_use(
                 request=request,
                 letter_uuid=letter_uuid,
                 password=form.cleaned_data["password1"],
-                email=form.cleaned_data["email"],
+                email=form.cleaned_data.get("email", ""),
             )
         except letters.LetterRefused as refusal:
             form.add_error(None, refusal.message)
         else:
             request.session.pop(LETTER_SESSION_KEY, None)
+            if second_factor:
+                messages.success(
+                    request,
+                    _("Two-step verification is removed. Log in with your password; you may set it up again."),
+                )
+                return redirect("account_login")
             text = _("Your account is ready. Log in with your identifier %(login_id)s and your new password.")
             if form.cleaned_data["email"]:
                 text += " " + _("We sent a link to your e-mail address: open it to confirm the address.")
             messages.success(request, text % {"login_id": user.login_id})
             return redirect("account_login")
     status = 400 if form.errors else 200
-    return render(request, "assistance/activate_password.html", {"form": form}, status=status)
+    return render(
+        request, "assistance/activate_password.html", {"form": form, "second_factor": second_factor}, status=status
+    )
+
+
+# --- At the next login: what was done to the account under a mandate ----------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_acts_review(request: HttpRequest) -> HttpResponse:
+    """The acts a support agent did on the person's account; "it was me" or "this wasn't me"."""
+    from apps.assistance import review
+
+    if request.method == "POST":
+        if request.POST.get("answer") == "not_me":
+            review.account_acts_dispute(user=request.user)
+            request.session.pop(review.REVIEW_SESSION_KEY, None)
+            request.session[review.NEW_PASSWORD_SESSION_KEY] = True
+            messages.warning(
+                request,
+                _(
+                    "The support mandate is stopped and your apps are signed out. Choose a new password now. "
+                    "Then tell the support desk or the service what happened."
+                ),
+            )
+            return redirect("account_change_password")
+        review.account_acts_acknowledge(user=request.user)
+        request.session.pop(review.REVIEW_SESSION_KEY, None)
+        return redirect("/")
+    acts = review.account_acts_to_review(user=request.user)
+    if not acts:
+        request.session.pop(review.REVIEW_SESSION_KEY, None)
+        return redirect("/")
+    return render(request, "assistance/account_acts_review.html", {"acts": acts})

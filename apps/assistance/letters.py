@@ -27,7 +27,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from apps.access.policy import Action, Basis, Resource, authorize, journal_missing_record, journal_note
-from apps.assistance.models import AccountLetter, LetterKind, Mandate, MandateScope
+from apps.assistance.models import AccountLetter, LetterChannel, LetterKind, Mandate, MandateScope
 from apps.assistance.services import NUMBER_ALPHABET, _clean
 from apps.records.models import Record
 from apps.records.selectors import RecordUnavailable
@@ -42,7 +42,11 @@ MAX_TRIES = 5
 CODE_LENGTH = 10  # 50 bits from a 32-letter alphabet: five tries cannot guess it
 
 # What the journal and the person's history call each act (resource types of Action.ACCOUNT_HELP).
-LETTER_RESOURCE = {LetterKind.ACTIVATION: "activation_letter", LetterKind.NEW_PASSWORD: "password_letter"}
+LETTER_RESOURCE = {
+    LetterKind.ACTIVATION: "activation_letter",
+    LetterKind.NEW_PASSWORD: "password_letter",
+    LetterKind.SECOND_FACTOR: "second_factor_letter",
+}
 SECOND_FACTOR_RESOURCE = "second_factor"
 
 
@@ -124,33 +128,66 @@ def _letter_html(*, letter: AccountLetter, code: str, record: Record) -> str:
     )
 
 
-def letter_print(*, agent: User, record: Record) -> tuple[AccountLetter, bytes]:
-    """A new letter (activation if the person has no account yet, else a new password).
+def _channel_for(record: Record) -> tuple[str, str, str]:
+    """(channel, e-mail, postal lines) for a letter to an existing account: a channel the agent does
+    not control. The person's confirmed e-mail first, else the address on record."""
+    from apps.assistance.models import PostalAddress
+    from apps.assistance.services import verified_email
 
-    The PDF is made before anything is written: if it fails, no letter exists and no
-    older letter was cancelled.
+    email = verified_email(record=record)
+    if email:
+        return LetterChannel.EMAIL, email, ""
+    address = PostalAddress.objects.filter(record=record).first()
+    if address and address.lines.strip():
+        return LetterChannel.POST, "", address.lines.strip()
+    raise LetterRefused(
+        _(
+            "This person has no confirmed e-mail and no postal address on record: the letter cannot reach them "
+            "safely. It cannot be handed over at the desk for an account that already exists."
+        )
+    )
+
+
+def letter_print(*, agent: User, record: Record, kind: str = "") -> tuple[AccountLetter, bytes | None]:
+    """A new letter: an activation letter printed here when the record has no account yet (the person is
+    at the desk); for an existing account (a new password, or a second-factor reset) a letter sent where
+    the agent cannot read it: the person's confirmed e-mail, or the post (an operator prints it).
+
+    Returns the letter and, only for an activation at the desk, its PDF. The PDF is made before anything
+    is written: if it fails, no letter exists and no older letter was cancelled.
     """
     from weasyprint import HTML
 
-    kind = LetterKind.NEW_PASSWORD if record.owner_id else LetterKind.ACTIVATION
+    if not record.owner_id:
+        kind = LetterKind.ACTIVATION
+    elif kind not in (LetterKind.NEW_PASSWORD, LetterKind.SECOND_FACTOR):
+        kind = LetterKind.NEW_PASSWORD
     letter_uuid = uuid.uuid4()
     mandate = _require_account_help(agent, record, Resource(LETTER_RESOURCE[kind], letter_uuid))
     if record.owner_id and not record.owner.is_active:
         raise LetterRefused(_("This account is closed. A letter cannot open it again."))
+    if kind == LetterKind.SECOND_FACTOR and record.owner.requires_two_factor:
+        raise LetterRefused(_("This account must keep two-step verification."))
+    channel, email, postal_lines = (
+        (LetterChannel.DESK, "", "") if kind == LetterKind.ACTIVATION else _channel_for(record)
+    )
     now = timezone.now()
-    code = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(CODE_LENGTH))
     letter = AccountLetter(
         uuid=letter_uuid,
         kind=kind,
         record=record,
         login_id=_login_id_for(record),
-        code_hash=_code_hash(letter_uuid, code),
         mandate=mandate,
         agent=agent,
         created_at=now,
         expires_at=now + timedelta(days=LETTER_DAYS),
+        channel=channel,
+        postal_lines=postal_lines,
     )
-    pdf = HTML(string=_letter_html(letter=letter, code=code, record=record)).write_pdf()
+    code = _new_code() if channel != LetterChannel.POST else ""  # a posted letter's code is made when printed
+    if code:
+        letter.code_hash = _code_hash(letter_uuid, code)
+    pdf = HTML(string=_letter_html(letter=letter, code=code, record=record)).write_pdf() if code else None
     with transaction.atomic():
         # Lock the record's row: two agents printing at once still leave one letter in force.
         Record.objects.select_for_update().filter(pk=record.pk).first()
@@ -158,9 +195,95 @@ def letter_print(*, agent: User, record: Record) -> tuple[AccountLetter, bytes]:
             cancelled_at=now
         )
         letter.save()
+        if channel == LetterChannel.EMAIL:
+            _letter_email(letter=letter, code=code, email=email, record=record)
         if kind == LetterKind.NEW_PASSWORD:
             _notify(record, "account_letter_printed", f"account_letter:{letter.uuid}")
-    return letter, pdf
+    # The agent gets the PDF only for a first activation, at the desk with the person.
+    return letter, pdf if channel == LetterChannel.DESK else None
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _letter_email(*, letter: AccountLetter, code: str, email: str, record: Record) -> None:
+    from django.core.mail import EmailMessage
+
+    from apps.notifications.services import email_enqueue
+
+    if letter.kind == LetterKind.SECOND_FACTOR:
+        subject = _("Your code to reset your two-step verification")
+        what = _("reset your two-step verification (you will need your password)")
+    else:
+        subject = _("Your code to choose a new password")
+        what = _("choose a new password")
+    body = _(
+        "%(agent)s of %(structure)s asked, for you, to %(what)s. Go to %(url)s and type your login "
+        "identifier %(login_id)s and this code: %(code)s. It works until %(date)s. Keep it to yourself: "
+        "nobody from the service or the desk will ask you for it. If you did not ask for this, ignore this "
+        "message and stop the mandate in your health space."
+    ) % {
+        "agent": letter.agent,
+        "structure": letter.mandate.structure.name,
+        "what": what,
+        "url": f"{settings.SITE_URL}/activate/",
+        "login_id": letter.login_id,
+        "code": f"{code[:5]}-{code[5:]}",
+        "date": formats.date_format(timezone.localtime(letter.expires_at), "DATE_FORMAT"),
+    }
+    email_enqueue(message=EmailMessage(subject=str(subject), body=body, to=[email]))
+
+
+def postal_letters_print(*, out_dir) -> list[str]:
+    """The operator's print run: each queued letter gets its code now, at print time, and a PDF with the
+    address on record in ``out_dir``. Nobody at a desk ever sees it. Returns the files written."""
+    import os
+    from pathlib import Path
+
+    from weasyprint import HTML
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    queued = AccountLetter.objects.filter(
+        channel=LetterChannel.POST,
+        printed_at__isnull=True,
+        used_at__isnull=True,
+        cancelled_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).values_list("pk", flat=True)
+    for pk in list(queued):
+        with transaction.atomic():
+            letter = (
+                AccountLetter.objects.select_for_update(of=("self",))
+                .select_related("record", "mandate__structure", "agent")
+                .filter(pk=pk, printed_at__isnull=True, cancelled_at__isnull=True)
+                .first()
+            )
+            if letter is None:
+                continue
+            now = timezone.now()
+            code = _new_code()
+            letter.code_hash = _code_hash(letter.uuid, code)
+            letter.printed_at = now
+            letter.expires_at = now + timedelta(days=LETTER_DAYS)
+            pdf = HTML(string=_letter_html(letter=letter, code=code, record=letter.record)).write_pdf()
+            path = out / f"letter-{letter.uuid}.pdf"
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(pdf)
+            letter.save(update_fields=["code_hash", "printed_at", "expires_at"])
+            journal_note(
+                actor=None,
+                record_uuid=letter.record.uuid,
+                action="account.letter_posted",
+                allowed=True,
+                reason_code="letter_posted",
+                resource=Resource(LETTER_RESOURCE[letter.kind], letter.uuid),
+            )
+            written.append(str(path))
+    return written
 
 
 def record_for_account_help(*, agent: User, record_uuid: UUID | str) -> Record:
@@ -178,21 +301,15 @@ def letters_for(*, record: Record) -> list[AccountLetter]:
     return list(AccountLetter.objects.filter(record=record).select_related("agent"))
 
 
-def second_factor_reset(*, agent: User, record: Record) -> None:
-    """The person lost their phone: their codes and backup codes are removed and any lock-out
-    lifted. They log in with their password, then set up a new second factor if they wish."""
-    from apps.accounts.two_factor import otp_unlock, two_factor_disable
-
+def second_factor_reset(*, agent: User, record: Record) -> AccountLetter:
+    """The person lost their phone. The agent only asks: a code goes to the person's confirmed e-mail or
+    by post, and the person completes the reset themselves with it and their password."""
     owner = record.owner if record.owner_id else None
-    _require_account_help(agent, record, Resource(SECOND_FACTOR_RESOURCE, owner.uuid if owner else None))
     if owner is None:
+        _require_account_help(agent, record, Resource(SECOND_FACTOR_RESOURCE, None))
         raise LetterRefused(_("This person has no account yet: print an activation letter instead."))
-    if owner.requires_two_factor:
-        raise LetterRefused(_("This account must keep two-step verification."))
-    with transaction.atomic():
-        two_factor_disable(user=owner)
-        otp_unlock(user=owner)
-        _notify(record, "second_factor_reset", f"second_factor_reset:{owner.uuid}:{timezone.now().isoformat()}")
+    letter, _pdf = letter_print(agent=agent, record=record, kind=LetterKind.SECOND_FACTOR)
+    return letter
 
 
 # --- At home: the person types the letter back --------------------------------------------
@@ -257,6 +374,9 @@ def letter_use(*, request: HttpRequest, letter_uuid: UUID | str, password: str, 
     """
     from apps.accounts.models import Role, User
 
+    kind = AccountLetter.objects.filter(uuid=letter_uuid).values_list("kind", flat=True).first()
+    if kind == LetterKind.SECOND_FACTOR:
+        return _second_factor_complete(letter_uuid=letter_uuid, password=password)
     with transaction.atomic():
         letter = (
             AccountLetter.objects.select_for_update(of=("self",))
@@ -306,7 +426,57 @@ def letter_use(*, request: HttpRequest, letter_uuid: UUID | str, password: str, 
             resource=Resource(LETTER_RESOURCE[letter.kind], letter.uuid),
         )
         if letter.kind == LetterKind.NEW_PASSWORD:
+            from apps.accounts.credentials import credentials_revoke_all
+
+            # Whatever held the old password's trust (an app, a token) ends with it.
+            credentials_revoke_all(user=user, reason="letter_reset")
             _notify(record, "account_letter_used", f"account_letter_used:{letter.uuid}")
+    return user
+
+
+def _second_factor_complete(*, letter_uuid: UUID | str, password: str) -> User:
+    """The person typed the code that reached them, and their own password: only then is the second
+    factor removed. A wrong password counts as a wrong try of the letter (and is kept: no rollback)."""
+    from apps.accounts.credentials import credentials_revoke_all
+    from apps.accounts.two_factor import otp_unlock, two_factor_disable
+
+    with transaction.atomic():
+        letter = (
+            AccountLetter.objects.select_for_update(of=("self",))
+            .select_related("record__owner")
+            .filter(uuid=letter_uuid, used_at__isnull=True, cancelled_at__isnull=True)
+            .first()
+        )
+        user = letter.record.owner if letter else None
+        if letter is None or letter.expires_at <= timezone.now() or user is None or not user.is_active:
+            raise _refused_generic()
+        if user.requires_two_factor:
+            raise LetterRefused(_("This account must keep two-step verification."))
+        resource = Resource(SECOND_FACTOR_RESOURCE, user.uuid)
+        right = user.check_password(password)
+        if not right:
+            letter.tries += 1
+            letter.cancelled_at = timezone.now() if letter.tries >= MAX_TRIES else None
+            letter.save(update_fields=["tries", "cancelled_at"])
+            journal_note(
+                actor=None,
+                record_uuid=letter.record.uuid,
+                action="account.second_factor",
+                allowed=False,
+                reason_code="wrong_password",
+                resource=resource,
+            )
+        else:
+            two_factor_disable(user=user)
+            otp_unlock(user=user)
+            credentials_revoke_all(user=user, reason="second_factor_changed")
+            AccountLetter.objects.filter(pk=letter.pk).update(used_at=timezone.now(), user=user)
+            authorize(actor=user, record=letter.record, action="account.second_factor", resource=resource)
+            _notify(
+                letter.record, "second_factor_reset", f"second_factor_reset:{user.uuid}:{timezone.now().isoformat()}"
+            )
+    if not right:
+        raise LetterRefused(_("This password is not right. Type the password you log in with."))
     return user
 
 

@@ -26,6 +26,7 @@ class EndReason(models.TextChoices):
     NONE = "", _("not ended")
     REVOKED = "revoked", _("stopped")
     TOO_MANY_TRIES = "too_many_tries", _("cancelled after too many wrong codes")
+    DISPUTED = "disputed", _("stopped: the person said an act was not theirs")
 
 
 class MandateQuerySet(models.QuerySet["Mandate"]):
@@ -47,6 +48,11 @@ class Mandate(models.Model):
     code_hash = models.CharField(max_length=64, blank=True)
     tries = models.PositiveSmallIntegerField(default=0)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Who confirmed: the person (their e-mail code or their own page) or, for paper, the structure's
+    # manager who countersigned after seeing the signed paper. Never the agent.
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -95,6 +101,31 @@ class StructureManager(models.Model):
 class LetterKind(models.TextChoices):
     ACTIVATION = "activation", _("activation of a new account")
     NEW_PASSWORD = "new_password", _("a new password")
+    SECOND_FACTOR = "second_factor", _("a reset of two-step verification")
+
+
+class LetterChannel(models.TextChoices):
+    # Handed over at the desk: only for a first activation, the person present.
+    DESK = "desk", _("handed over at the desk")
+    # An existing account: a channel the agent does not control.
+    EMAIL = "email", _("sent to the person's confirmed e-mail")
+    POST = "post", _("sent by post to the address on record")
+
+
+class PostalAddress(models.Model):
+    """The address on record, where letters for an existing account are posted. It is never typed
+    by the agent who asks for a letter: a letter sent where the agent says would reach the agent."""
+
+    record = models.OneToOneField("records.Record", on_delete=models.CASCADE, related_name="postal_address")
+    lines = models.TextField(help_text="The address as printed on the envelope, one line each.")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("postal address")
+        verbose_name_plural = _("postal addresses")
+
+    def __str__(self) -> str:
+        return f"address of {self.record_id}"
 
 
 class AccountLetter(models.Model):
@@ -117,6 +148,14 @@ class AccountLetter(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    channel = models.CharField(max_length=10, choices=LetterChannel.choices, default=LetterChannel.DESK)
+    # A posted letter: its code exists only from the moment an operator prints it (never before,
+    # so nobody at the desk can read it); the address is copied from the record when it is asked.
+    postal_lines = models.TextField(blank=True)
+    printed_at = models.DateTimeField(null=True, blank=True)
+    # The person saw this act at their next login ("it was me") or disputed it ("this wasn't me").
+    seen_at = models.DateTimeField(null=True, blank=True)
+    disputed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -135,7 +174,7 @@ class AccountLetter(models.Model):
         return f"{self.kind} {self.login_id}"
 
     def state(self, now=None) -> str:
-        """open / used / cancelled / expired."""
+        """queued (waiting for the post) / open / used / cancelled / expired."""
         now = now or timezone.now()
         if self.used_at:
             return "used"
@@ -143,4 +182,20 @@ class AccountLetter(models.Model):
             return "cancelled"
         if self.expires_at <= now:
             return "expired"
+        if self.channel == LetterChannel.POST and not self.printed_at:
+            return "queued"
         return "open"
+
+
+class PasswordChangeRequired(models.Model):
+    """The person said "this wasn't me": they choose a new password before anything else."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("password change required")
+        verbose_name_plural = _("password changes required")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} must choose a new password"

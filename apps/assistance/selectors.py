@@ -34,8 +34,8 @@ def account_state(*, record: Record) -> AccountState:
     return AccountState(
         has_account=True,
         active=owner.is_active,
-        email_confirmed=bool(owner.email)
-        and EmailAddress.objects.filter(user=owner, email__iexact=owner.email, verified=True).exists(),
+        # The same test as the one that decides how a mandate is confirmed (services.verified_email).
+        email_confirmed=EmailAddress.objects.filter(user=owner, verified=True).exists(),
         two_factor=has_two_factor(owner),
         locked_until=locked,
         login_id=owner.login_id or "",

@@ -35,6 +35,8 @@ MIN_DAYS, MAX_DAYS = 1, 365
 MAX_TRIES = 5
 # The person is at the desk: the code or the signed paper is typed back within the hour.
 CONFIRM_WITHIN = timedelta(hours=1)
+# The person on their own page, or a manager countersigning the paper, may answer within a week.
+ANSWER_WITHIN = timedelta(days=7)
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from paper
 
 
@@ -103,8 +105,26 @@ def record_find(
     return record
 
 
+def verified_email(*, record: Record) -> str:
+    """The person's own confirmed e-mail (allauth), or "": the channel a confirmation code goes to."""
+    from allauth.account.models import EmailAddress
+
+    if not record.owner_id or not record.owner.is_active:
+        return ""
+    address = EmailAddress.objects.filter(user_id=record.owner_id, verified=True).order_by("-primary", "pk").first()
+    return address.email if address else ""
+
+
+def countersigners(*, structure_id: int, agent: User) -> list[User]:
+    """Who may countersign a paper mandate the agent prepared: the structure's other managers."""
+    managers = StructureManager.objects.filter(structure_id=structure_id).exclude(user=agent).select_related("user")
+    return [m.user for m in managers if m.user.is_active]
+
+
 def mandate_start(*, agent: User, record: Record, scopes: list[str], days: int, method: str) -> Mandate:
-    """The agent prepares a mandate; it works only once the person confirms it (code or signed paper)."""
+    """The agent prepares a mandate; it works only once confirmed by someone other than the agent:
+    the person (code sent to their confirmed e-mail, or their own mandates page) or, for a person
+    without a confirmed e-mail, a manager of the structure countersigning the signed paper."""
     if not _is_agent(agent):
         raise _unavailable(actor=agent, record_uuid=record.uuid, action="mandate.start")
     scopes = sorted(set(scopes))
@@ -114,9 +134,30 @@ def mandate_start(*, agent: User, record: Record, scopes: list[str], days: int, 
         raise MandateRefused(_("A mandate lasts from 1 day to 12 months."))
     if method not in ConfirmationMethod.values:
         raise MandateRefused(_("Choose how the person confirms the mandate."))
-    email = (record.owner.email or "") if record.owner_id else ""
+    email = verified_email(record=record)
+    if method == ConfirmationMethod.SIGNED_PAPER and email:
+        raise MandateRefused(
+            _(
+                "This person has an account with a confirmed e-mail: they confirm the mandate themselves, "
+                "with the code sent to their e-mail."
+            )
+        )
     if method == ConfirmationMethod.EMAIL_CODE and not email:
-        raise MandateRefused(_("This person has no e-mail address: print the mandate for them to sign."))
+        raise MandateRefused(
+            _(
+                "This person has no confirmed e-mail: print the mandate for them to sign. "
+                "A manager of your structure then countersigns it."
+            )
+        )
+    if method == ConfirmationMethod.SIGNED_PAPER and not countersigners(
+        structure_id=agent.support_structure_id, agent=agent
+    ):
+        raise MandateRefused(
+            _(
+                "A paper mandate must be countersigned by another manager of your structure, and your structure "
+                "has none. It could not be confirmed: ask your structure to name a manager first."
+            )
+        )
     now = timezone.now()
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
@@ -149,10 +190,16 @@ def mandate_start(*, agent: User, record: Record, scopes: list[str], days: int, 
                     subject=_("Your code to confirm a support mandate"),
                     body=_(
                         "%(agent)s of %(structure)s asks to help you with your health space. If you agree, "
-                        "give them this code: %(code)s. It is valid for one hour. If you did not ask for help, "
-                        "ignore this message."
+                        "give them this code: %(code)s. It is valid for one hour. You can also confirm or "
+                        "refuse it yourself in your health space: %(url)s. If you did not ask for help, "
+                        "refuse it or ignore this message."
                     )
-                    % {"agent": agent, "structure": agent.support_structure, "code": code},
+                    % {
+                        "agent": agent,
+                        "structure": agent.support_structure,
+                        "code": code,
+                        "url": f"{settings.SITE_URL}/records/{record.uuid}/mandates/",
+                    },
                     to=[email],
                 )
             )
@@ -167,8 +214,25 @@ def mandate_get_for_agent(agent: User, mandate_uuid: UUID | str, action: str) ->
 
 
 def mandate_confirm(*, agent: User, mandate_uuid: UUID | str, code: str) -> Mandate:
-    """The code the person received, or the number of the paper they signed. Five wrong tries cancel it."""
+    """The code the person received on their confirmed e-mail, read out to the agent. Five wrong
+    tries cancel it. A paper mandate is never confirmed here: its number is on the paper the agent
+    printed, so typing it proves nothing (a manager countersigns it, see mandate_countersign)."""
     mandate = mandate_get_for_agent(agent, mandate_uuid, "mandate.confirm")
+    if mandate.confirmation_method != ConfirmationMethod.EMAIL_CODE:
+        journal_note(
+            actor=agent,
+            record_uuid=mandate.record.uuid,
+            action="mandate.confirm",
+            allowed=False,
+            reason_code="needs_countersignature",
+            resource=_resource(mandate),
+        )
+        raise MandateRefused(
+            _(
+                "A paper mandate is confirmed by another manager of your structure, who checks the signed "
+                "paper. You cannot confirm it yourself."
+            )
+        )
     cancelled = False
     with transaction.atomic():
         mandate = (
@@ -184,14 +248,12 @@ def mandate_confirm(*, agent: User, mandate_uuid: UUID | str, code: str) -> Mand
         if mandate.created_at + CONFIRM_WITHIN <= now:
             raise MandateRefused(_("This mandate was not confirmed in time. Start a new one with the person."))
         typed = _clean(code)
-        if mandate.confirmation_method == ConfirmationMethod.EMAIL_CODE:
-            right = bool(typed) and hmac.compare_digest(_code_hash(mandate.uuid, typed), mandate.code_hash)
-        else:
-            right = bool(typed) and hmac.compare_digest(typed, _clean(mandate.number))
+        right = bool(typed) and hmac.compare_digest(_code_hash(mandate.uuid, typed), mandate.code_hash)
         if right:
             mandate.confirmed_at = now
+            mandate.confirmed_by = mandate.record.owner
             mandate.code_hash = ""
-            mandate.save(update_fields=["confirmed_at", "code_hash"])
+            mandate.save(update_fields=["confirmed_at", "confirmed_by", "code_hash"])
         else:
             mandate.tries += 1
             if mandate.tries >= MAX_TRIES:
@@ -217,6 +279,109 @@ def mandate_confirm(*, agent: User, mandate_uuid: UUID | str, code: str) -> Mand
         left = MAX_TRIES - mandate.tries
         raise MandateRefused(_("This code is not right. Tries left: %(left)d.") % {"left": left})
     return mandate
+
+
+def _waiting_for_answer(mandate: Mandate, now) -> None:
+    if mandate.revoked_at or mandate.expires_at <= now:
+        raise MandateRefused(_("This mandate was stopped or has ended. It cannot be confirmed."))
+    if mandate.created_at + ANSWER_WITHIN <= now:
+        raise MandateRefused(_("This mandate waited too long. The agent must start a new one with the person."))
+
+
+def mandate_accept(*, actor: User, mandate_uuid: UUID | str) -> Mandate:
+    """The person (or a parent) confirms a waiting mandate on their own page: their own login is the proof.
+    Refusing is mandate_revoke."""
+    mandate = Mandate.objects.select_related("record__owner", "agent").filter(uuid=mandate_uuid).first()
+    if mandate is None:
+        from apps.access.policy import journal_missing_record
+
+        raise RecordUnavailable(journal_missing_record(actor=actor, record_uuid=None, action=Action.DELEGATION_MANAGE))
+    _require(actor, mandate.record, Action.DELEGATION_MANAGE, _resource(mandate))
+    if actor.pk == mandate.agent_id:
+        raise MandateRefused(_("You prepared this mandate: you cannot confirm it yourself."))
+    return _confirm_waiting(mandate_pk=mandate.pk, by=actor, reason_code="mandate_confirmed_by_person")
+
+
+@transaction.atomic
+def _confirm_waiting(*, mandate_pk: int, by: User, reason_code: str) -> Mandate:
+    """Confirm a waiting mandate under its row lock, journaled with both names; the person is told."""
+    mandate = (
+        Mandate.objects.select_for_update(of=("self",))
+        .select_related("record", "agent", "structure")
+        .get(pk=mandate_pk)
+    )
+    if mandate.confirmed_at:
+        return mandate
+    _waiting_for_answer(mandate, timezone.now())
+    mandate.confirmed_at = timezone.now()
+    mandate.confirmed_by = by
+    mandate.code_hash = ""
+    mandate.save(update_fields=["confirmed_at", "confirmed_by", "code_hash"])
+    journal_note(
+        actor=by,
+        record_uuid=mandate.record.uuid,
+        action="mandate.confirm",
+        allowed=True,
+        reason_code=reason_code,
+        resource=_countersigned_resource(mandate),
+    )
+    _notify(mandate.record, "mandate_confirmed", f"mandate_confirmed:{mandate.uuid}")
+    return mandate
+
+
+def _countersigned_resource(mandate: Mandate) -> Resource:
+    # The journal names both people: the one who confirms is the actor, the agent is in the label.
+    return Resource("mandate", mandate.uuid, f"{mandate.number} · {mandate.agent}")
+
+
+def mandate_countersign(*, manager: User, mandate_uuid: UUID | str) -> Mandate:
+    """A manager of the structure, who is not the agent, confirms a paper mandate after seeing the paper
+    the person signed. Journaled with both names; the person is told."""
+    from apps.accounts.two_factor import has_two_factor
+
+    mandate = Mandate.objects.select_related("record__owner", "agent", "structure").filter(uuid=mandate_uuid).first()
+    if mandate is None or not (manager.is_authenticated and manages(user=manager, structure_id=mandate.structure_id)):
+        raise _unavailable(
+            actor=manager, record_uuid=mandate.record.uuid if mandate else None, action="mandate.confirm"
+        )
+    refusal = ""
+    if manager.pk == mandate.agent_id:
+        refusal = _("You prepared this mandate: another manager of your structure must countersign it.")
+    elif mandate.confirmation_method != ConfirmationMethod.SIGNED_PAPER:
+        refusal = _("This mandate is confirmed by the person, with the code sent to their e-mail.")
+    elif verified_email(record=mandate.record):
+        refusal = _("This person now has a confirmed e-mail: they confirm the mandate themselves.")
+    elif not has_two_factor(manager):
+        refusal = _("Set up two-step verification before you countersign a mandate.")
+    if refusal:
+        journal_note(
+            actor=manager,
+            record_uuid=mandate.record.uuid,
+            action="mandate.confirm",
+            allowed=False,
+            reason_code="countersignature_refused",
+            resource=_countersigned_resource(mandate),
+        )
+        raise MandateRefused(refusal)
+    return _confirm_waiting(mandate_pk=mandate.pk, by=manager, reason_code="mandate_countersigned")
+
+
+def mandates_to_countersign(*, manager: User) -> list[Mandate]:
+    """Paper mandates of the manager's structures waiting for a countersignature, not the manager's own."""
+    structures = StructureManager.objects.filter(user=manager).values("structure_id")
+    since = timezone.now() - ANSWER_WITHIN
+    return list(
+        Mandate.objects.filter(
+            structure_id__in=structures,
+            confirmation_method=ConfirmationMethod.SIGNED_PAPER,
+            confirmed_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            created_at__gt=since,
+        )
+        .exclude(agent=manager)
+        .select_related("record", "agent", "structure")
+    )
 
 
 def mandate_pdf(*, agent: User, mandate_uuid: UUID | str) -> bytes:

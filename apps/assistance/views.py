@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from allauth.account.decorators import reauthentication_required
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -46,6 +49,7 @@ def _rows(mandates: list[Mandate]) -> list[dict]:
                 "state": state,
                 "state_label": state_label(state),
                 "account_help": state == "active" and MandateScope.ACCOUNT_HELP in mandate.scopes,
+                "may_accept": state == "waiting",
             }
         )
     return rows
@@ -64,9 +68,12 @@ def _found(request: HttpRequest) -> Record | None:
 def _desk(request: HttpRequest, *, find_form, record, searched, start_form=None, status=200) -> HttpResponse:
     context = {"find_form": find_form, "record": record, "searched": searched}
     if record is not None:
+        account = account_state(record=record)
+        # The person with a confirmed e-mail confirms by code; anyone else signs a paper a manager countersigns.
+        method = ConfirmationMethod.EMAIL_CODE if account.email_confirmed else ConfirmationMethod.SIGNED_PAPER
         context |= {
-            "account": account_state(record=record),
-            "start_form": start_form or MandateStartForm(),
+            "account": account,
+            "start_form": start_form or MandateStartForm(initial={"method": method}),
             # A display choice, not an access: the account page decides (and journals) itself.
             "may_help": decide(actor=request.user, record=record, action=Action.ACCOUNT_HELP).allowed,
         }
@@ -90,6 +97,7 @@ def desk(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@reauthentication_required
 def mandate_start(request: HttpRequest) -> HttpResponse:
     _agent_only(request)
     record = _found(request)
@@ -110,12 +118,17 @@ def mandate_start(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def mandate_confirm(request: HttpRequest, mandate_uuid) -> HttpResponse:
+    """The agent types the code the person received on their e-mail. A paper mandate waits here
+    for a manager's countersignature: the agent cannot confirm it."""
     _agent_only(request)
     mandate = services.mandate_get_for_agent(request.user, mandate_uuid, "mandate.confirm")
+    paper = mandate.confirmation_method == ConfirmationMethod.SIGNED_PAPER
     form = MandateConfirmForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+        if form.is_valid() and not ratelimit.consume(request, action="mandate_code", key=str(mandate.uuid)):
+            form.add_error("code", _("Too many tries. Wait 10 minutes, then try again."))
+        elif form.is_valid():
             try:
                 mandate = services.mandate_confirm(
                     agent=request.user, mandate_uuid=mandate.uuid, code=form.cleaned_data["code"]
@@ -140,7 +153,10 @@ def mandate_confirm(request: HttpRequest, mandate_uuid) -> HttpResponse:
             "form": form,
             "state": state,
             "state_label": state_label(state),
-            "paper": mandate.confirmation_method == ConfirmationMethod.SIGNED_PAPER,
+            "paper": paper,
+            "countersigners": services.countersigners(structure_id=mandate.structure_id, agent=request.user)
+            if paper
+            else [],
         },
         status=status,
     )
@@ -151,7 +167,7 @@ def mandate_pdf(request: HttpRequest, mandate_uuid) -> HttpResponse:
     _agent_only(request)
     pdf = services.mandate_pdf(agent=request.user, mandate_uuid=mandate_uuid)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="mandate-{mandate_uuid}.pdf"'
+    response["Content-Disposition"] = content_disposition_header(True, f"mandate-{mandate_uuid}.pdf")
     return response
 
 
@@ -164,11 +180,53 @@ def my_mandates(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def structure_mandates(request: HttpRequest) -> HttpResponse:
+    """All mandates of the manager's structures, and the paper ones waiting for their countersignature."""
     structures = [m.structure for m in StructureManager.objects.filter(user=request.user).select_related("structure")]
     if not structures:
         raise Http404
     rows = _rows(services.mandates_of_structure(manager=request.user))
-    return render(request, "assistance/structure.html", {"rows": rows, "structures": structures})
+    to_countersign = services.mandates_to_countersign(manager=request.user)
+    return render(
+        request,
+        "assistance/structure.html",
+        {"rows": rows, "structures": structures, "to_countersign": to_countersign},
+    )
+
+
+@login_required
+@require_POST
+@reauthentication_required
+def mandate_countersign(request: HttpRequest, mandate_uuid) -> HttpResponse:
+    """A manager, not the agent, confirms a paper mandate after seeing the paper the person signed."""
+    try:
+        mandate = services.mandate_countersign(manager=request.user, mandate_uuid=mandate_uuid)
+    except services.MandateRefused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(
+            request,
+            _("You countersigned the mandate: %(agent)s may now act for %(name)s. The person is told.")
+            % {"agent": mandate.agent, "name": mandate.record.full_name},
+        )
+    return redirect("assistance_structure")
+
+
+@login_required
+@require_POST
+def mandate_accept(request: HttpRequest, mandate_uuid) -> HttpResponse:
+    """The person confirms, on their own page, a mandate an agent prepared for them."""
+    try:
+        mandate = services.mandate_accept(actor=request.user, mandate_uuid=mandate_uuid)
+    except services.MandateRefused as refusal:
+        messages.error(request, refusal.message)
+        mandate = Mandate.objects.select_related("record").get(uuid=mandate_uuid)
+    else:
+        messages.success(
+            request,
+            _("You confirmed the mandate: %(agent)s may help you until %(date)s. You can stop it at any time.")
+            % {"agent": mandate.agent, "date": timezone.localtime(mandate.expires_at).date()},
+        )
+    return redirect("record_mandates", record_uuid=mandate.record.uuid)
 
 
 @login_required

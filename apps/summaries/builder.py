@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Prefetch
 
 from apps.access.models import AccessEvent, Outcome
-from apps.access.policy import Action, Decision, authorize
+from apps.access.policy import Action, Decision, Resource, authorize
 from apps.access.professional import visible_documents_filter
 from apps.clinical.models import ClinicalFact, FactKind, RectificationRequest
 from apps.clinical.selectors import facts_visible_to
@@ -307,11 +307,14 @@ def _last_visit(actor: User, record: Record) -> datetime | None:
     return previous[0] if previous else None
 
 
-def record_summary(*, actor: User, record: Record) -> Summary:
-    """The first screen of a record. Reading it is journaled like any read of the medical profile."""
+def record_summary(*, actor: User, record: Record, resource: Resource | None = None) -> Summary:
+    """The first screen of a record. Reading it is journaled like any read of the medical profile.
+
+    ``resource`` names what the summary is read for (the summary PDF): a support mandate that may
+    only print the summary is allowed for that, never for the page."""
     from django.utils import timezone
 
-    decision = authorize(actor=actor, record=record, action=Action.PROFILE_READ)
+    decision = authorize(actor=actor, record=record, action=Action.PROFILE_READ, resource=resource)
     if not decision.allowed:
         raise RecordUnavailable(decision)
     by_kind: dict[str, list[ClinicalFact]] = defaultdict(list)

@@ -166,7 +166,7 @@ def summary_export_build(*, export_id: int) -> str:
             # Built as the requester sees the record, checked (and journaled) again now:
             # an access withdrawn since the request stops the export.
             _progress(export, 10)
-            summary = record_summary(actor=export.requested_by, record=export.record)
+            summary = record_summary(actor=export.requested_by, record=export.record, resource=_resource(export))
             _progress(export, 60)
             data = pdf.summary_pdf(summary=summary)
             _progress(export, 90)

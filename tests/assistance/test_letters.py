@@ -18,20 +18,18 @@ from apps.access.models import AccessEvent
 from apps.access.sentences import entry_sentence
 from apps.accounts.models import User
 from apps.assistance import letters, services
-from apps.assistance.models import AccountLetter, ConfirmationMethod, LetterKind, Mandate, MandateScope
+from apps.assistance.models import AccountLetter, LetterKind, Mandate, MandateScope
 from apps.notifications.models import Notification, OutboxMessage
 from apps.records.models import Record
 from apps.records.selectors import RecordUnavailable, records_for
+from tests.assistance import helpers
 from tests.factories import RecordFactory, UserFactory, totp_device
 
 PASSWORD = "a quiet garden in spring"
 
 
 def mandate_for(sam, record, scopes=(MandateScope.ACCOUNT_HELP,), days: int = 30) -> Mandate:
-    mandate = services.mandate_start(
-        agent=sam, record=record, scopes=list(scopes), days=days, method=ConfirmationMethod.SIGNED_PAPER
-    )
-    return services.mandate_confirm(agent=sam, mandate_uuid=mandate.uuid, code=mandate.number)
+    return helpers.mandate_for(sam, record, scopes, days=days)
 
 
 def letter_text(pdf: bytes) -> str:
@@ -262,12 +260,20 @@ def test_an_invalid_email_is_refused_and_nothing_is_written(josette, josette_let
 # --- An existing account: a new password, the second factor ------------------------------------
 
 
-def test_a_new_password_letter_resets_the_password_and_tells_the_person(alice, alice_record, sam, request_for):
+def code_in_email(email: str) -> str:
+    for message in OutboxMessage.objects.filter(to=[email]).order_by("-pk"):
+        found = re.search(r"\b([A-Z0-9]{5}-[A-Z0-9]{5})\b", message.body)
+        if found:
+            return found.group(1)
+    raise AssertionError("no code was sent to " + email)
+
+
+def test_a_new_password_letter_goes_to_the_persons_email_and_tells_them(alice, alice_record, sam, request_for):
     mandate_for(sam, alice_record)
     letter, pdf = letters.letter_print(agent=sam, record=alice_record)
-    assert letter.kind == LetterKind.NEW_PASSWORD
+    assert (letter.kind, letter.channel, pdf) == (LetterKind.NEW_PASSWORD, "email", None)
     assert Notification.objects.filter(recipient=alice, event="account_letter_printed").exists()
-    checked = letters.letter_check(login_id=letter.login_id, code=code_in(pdf))
+    checked = letters.letter_check(login_id=letter.login_id, code=code_in_email(alice.email))
     user = letters.letter_use(request=request_for(), letter_uuid=checked.uuid, password=PASSWORD)
     alice.refresh_from_db()
     assert user == alice
@@ -286,20 +292,27 @@ def test_a_closed_account_gets_no_letter(alice, alice_record, sam):
     assert not AccountLetter.objects.exists()
 
 
-def test_second_factor_reset_removes_the_codes_lifts_the_lock_and_tells_the_person(alice, alice_record, sam):
+def test_second_factor_reset_is_completed_by_the_person_with_the_code_and_their_password(
+    alice, alice_record, sam, request_for
+):
+    from tests.factories import PASSWORD as ALICE_PASSWORD
+
     totp_device(alice)
     StaticDevice.objects.create(user=alice, name="backup", confirmed=True)
     User.objects.filter(pk=alice.pk).update(otp_failures=3, otp_locked_until=timezone.now() + timedelta(minutes=9))
     mandate_for(sam, alice_record)
-    letters.second_factor_reset(agent=sam, record=alice_record)
+    letter = letters.second_factor_reset(agent=sam, record=alice_record)
+    assert alice.totpdevice_set.exists()  # the agent's request alone changes nothing
+    assert AccessEvent.objects.filter(
+        actor_uuid=sam.uuid, action="account.help", resource_type="second_factor_letter", outcome="allowed"
+    ).exists()
+    checked = letters.letter_check(login_id=letter.login_id, code=code_in_email(alice.email))
+    letters.letter_use(request=request_for(), letter_uuid=checked.uuid, password=ALICE_PASSWORD)
     alice.refresh_from_db()
     assert not alice.totpdevice_set.exists()
     assert not StaticDevice.objects.filter(user=alice).exists()
     assert (alice.otp_failures, alice.otp_locked_until) == (0, None)
     assert Notification.objects.filter(recipient=alice, event="second_factor_reset").exists()
-    assert AccessEvent.objects.filter(
-        actor_uuid=sam.uuid, action="account.help", resource_type="second_factor", outcome="allowed"
-    ).exists()
 
 
 def test_second_factor_reset_needs_the_account_help_scope(alice, alice_record, sam):
@@ -341,10 +354,18 @@ def test_the_history_says_what_the_agent_did_in_plain_words(sam, josette, josett
     )
 
 
-def test_the_notification_centre_links_a_second_factor_reset_to_the_mandates(as_user, alice, alice_record, sam):
+def test_the_notification_centre_links_a_second_factor_reset_to_the_mandates(
+    as_user, alice, alice_record, sam, request_for
+):
+    from tests.factories import PASSWORD as ALICE_PASSWORD
+
     totp_device(alice)
     mandate_for(sam, alice_record)
-    letters.second_factor_reset(agent=sam, record=alice_record)
-    page = as_user(alice, verified=False).get("/notifications/").content.decode()
+    letter = letters.second_factor_reset(agent=sam, record=alice_record)
+    letters.letter_check(login_id=letter.login_id, code=code_in_email(alice.email))
+    letters.letter_use(request=request_for(), letter_uuid=letter.uuid, password=ALICE_PASSWORD)
+    client = as_user(alice, verified=False)
+    client.post("/account/support-acts/", {"answer": "ok"})
+    page = client.get("/notifications/").content.decode()
     assert "Your two-step verification was reset" in page
     assert f'href="/records/{alice_record.uuid}/mandates/"' in page

@@ -9,21 +9,18 @@ import pytest
 from django.core.management import call_command
 
 from apps.access.models import AccessEvent
-from apps.assistance import services
-from apps.assistance.models import ConfirmationMethod, Mandate, StructureManager
+from apps.assistance.models import Mandate, StructureManager
 from apps.records.models import Record
+from tests.assistance.helpers import code_sent_to, mandate_for, structure_manager
 from tests.conftest import logged_in_client
 from tests.factories import RecordFactory, UserFactory
 
 
 def confirmed(sam, record, scopes=("upload_documents",)) -> Mandate:
-    mandate = services.mandate_start(
-        agent=sam, record=record, scopes=list(scopes), days=7, method=ConfirmationMethod.SIGNED_PAPER
-    )
-    return services.mandate_confirm(agent=sam, mandate_uuid=mandate.uuid, code=mandate.number)
+    return mandate_for(sam, record, scopes, days=7)
 
 
-def test_desk_flow_find_start_print_confirm(as_user, sam, alice_record):
+def test_desk_flow_find_start_confirm_with_the_code_sent_to_the_person(as_user, sam, alice, alice_record):
     client = as_user(sam)
     assert client.get("/assistance/").status_code == 200
     response = client.post("/assistance/", {"family_name": "martin", "given_name": "Alice", "birth_date": "1979-03-12"})
@@ -32,24 +29,46 @@ def test_desk_flow_find_start_print_confirm(as_user, sam, alice_record):
     assert "The account is open." in page
     assert "documents" not in page.split("Start a mandate")[0].lower()
     assert AccessEvent.objects.filter(actor_uuid=sam.uuid, action="record.find", reason_code="found").exists()
-    response = client.post(
-        "/assistance/start/", {"scopes": ["upload_documents"], "days": "30", "method": "signed_paper"}
-    )
+    response = client.post("/assistance/start/", {"scopes": ["upload_documents"], "days": "30", "method": "email_code"})
     mandate = Mandate.objects.get()
     assert response.status_code == 302
     assert response.url == f"/assistance/mandates/{mandate.uuid}/confirm/"
     confirm_page = client.get(response.url)
     assert "add documents" in confirm_page.content.decode()
-    pdf = client.get(f"/assistance/mandates/{mandate.uuid}/mandate.pdf")
-    assert pdf["Content-Type"] == "application/pdf"
-    wrong = client.post(response.url, {"code": "M-AAAA-AAAA"})
+    wrong = client.post(response.url, {"code": "000000"})
     assert wrong.status_code == 400
     assert "Tries left: 4" in wrong.content.decode()
-    ok = client.post(response.url, {"code": mandate.number.lower()})
+    ok = client.post(response.url, {"code": code_sent_to(alice.email)})
     assert ok.status_code == 302
     assert ok.url == "/assistance/mandates/"
     assert mandate.number in client.get("/assistance/mandates/").content.decode()
     assert client.get(f"/records/{alice_record.uuid}/upload/").status_code == 200
+
+
+def test_desk_flow_on_paper_waits_for_the_managers_countersignature(as_user, sam):
+    record = RecordFactory(family_name="Dupuis", given_names="Josette")
+    manager = structure_manager(sam)
+    client = as_user(sam)
+    client.post(
+        "/assistance/", {"family_name": "Dupuis", "given_name": "Josette", "birth_date": record.birth_date.isoformat()}
+    )
+    response = client.post(
+        "/assistance/start/", {"scopes": ["upload_documents"], "days": "30", "method": "signed_paper"}
+    )
+    mandate = Mandate.objects.get()
+    page = client.get(response.url).content.decode()
+    assert "countersign" in page
+    assert str(manager) in page
+    assert client.get(f"/assistance/mandates/{mandate.uuid}/mandate.pdf")["Content-Type"] == "application/pdf"
+    typed = client.post(response.url, {"code": mandate.number})
+    assert typed.status_code == 400
+    assert "You cannot confirm it yourself" in typed.content.decode()
+    assert Mandate.objects.active().count() == 0
+    boss = as_user(manager)
+    assert mandate.number in boss.get("/assistance/structure/").content.decode()
+    assert boss.post(f"/assistance/structure/{mandate.uuid}/countersign/").status_code == 302
+    assert Mandate.objects.active().get().confirmed_by == manager
+    assert client.get(f"/records/{record.uuid}/upload/").status_code == 200
 
 
 def test_desk_finds_nobody_on_a_partial_identity(as_user, sam, alice_record):
@@ -130,7 +149,7 @@ def test_api_round_trip(as_user, alice, alice_record, sam, charlie):
     agent = as_user(sam)
     created = agent.post(
         "/api/v1/mandates/",
-        {"record": str(alice_record.uuid), "scopes": ["print_summary"], "days": 7, "method": "signed_paper"},
+        {"record": str(alice_record.uuid), "scopes": ["print_summary"], "days": 7, "method": "email_code"},
         content_type="application/json",
     )
     assert created.status_code == 201, created.content
@@ -139,7 +158,9 @@ def test_api_round_trip(as_user, alice, alice_record, sam, charlie):
     assert body["scopes"] == ["print_summary"]
     confirm_url = f"/api/v1/mandates/{body['id']}/confirm/"
     assert agent.post(confirm_url, {"code": "nope"}, content_type="application/json").status_code == 400
-    confirmed_body = agent.post(confirm_url, {"code": body["number"]}, content_type="application/json").json()
+    assert agent.post(confirm_url, {"code": body["number"]}, content_type="application/json").status_code == 400
+    code = code_sent_to(alice.email)
+    confirmed_body = agent.post(confirm_url, {"code": code}, content_type="application/json").json()
     assert confirmed_body["state"] == "active"
     assert [m["id"] for m in agent.get("/api/v1/mandates/mine/").json()] == [body["id"]]
 

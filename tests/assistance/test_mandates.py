@@ -10,23 +10,14 @@ import pytest
 from django.utils import timezone
 
 from apps.access.models import AccessEvent
-from apps.access.policy import Action, authorize, decide
+from apps.access.policy import Action, Resource, authorize, decide
 from apps.assistance import services
 from apps.assistance.bases import ACTION_SCOPES
 from apps.assistance.models import ConfirmationMethod, Mandate, MandateScope, StructureManager
 from apps.notifications.models import Notification, OutboxMessage
 from apps.records.selectors import RecordUnavailable, records_for
+from tests.assistance.helpers import mandate_for
 from tests.factories import SupportAgentFactory, UserFactory, totp_device
-
-
-def mandate_for(sam, record, scopes, *, days: int = 30, confirm: bool = True) -> Mandate:
-    mandate = services.mandate_start(
-        agent=sam, record=record, scopes=scopes, days=days, method=ConfirmationMethod.SIGNED_PAPER
-    )
-    if confirm:
-        mandate = services.mandate_confirm(agent=sam, mandate_uuid=mandate.uuid, code=mandate.number)
-    return mandate
-
 
 STATES = ["active", "expired", "revoked", "unconfirmed", "other_structure_agent", "agent_without_2fa"]
 
@@ -80,7 +71,7 @@ def test_account_help_gives_identity_but_nothing_medical(alice_record, sam):
 
 def test_missing_print_scope_is_named_in_plain_words(alice_record, sam):
     mandate_for(sam, alice_record, [MandateScope.UPLOAD_DOCUMENTS])
-    decision = decide(actor=sam, record=alice_record, action=Action.PROFILE_READ)
+    decision = decide(actor=sam, record=alice_record, action=Action.PROFILE_READ, resource=Resource("summary_pdf"))
     assert decision.reason_code == "scope_missing.print_summary"
     assert "print the health summary" in decision.reason
 
@@ -91,7 +82,11 @@ def test_acts_are_journaled_as_sam_for_alice(alice, alice_record, sam):
     event = AccessEvent.objects.order_by("-seq").first()
     assert (event.actor_uuid, event.on_behalf_of_uuid, event.basis) == (sam.uuid, alice.uuid, "mandate")
     steps = set(AccessEvent.objects.filter(resource_uuid=mandate.uuid).values_list("action", "reason_code"))
-    assert steps == {("mandate.start", "mandate_started"), ("mandate.confirm", "mandate_confirmed")}
+    assert steps == {
+        ("mandate.start", "mandate_started"),
+        ("delegation.manage", "owner"),  # alice, on her own page
+        ("mandate.confirm", "mandate_confirmed_by_person"),
+    }
 
 
 @pytest.mark.parametrize("days", [0, 366, -1])

@@ -10,9 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from apps.assistance import services
-from apps.assistance.models import ConfirmationMethod
 from apps.records.models import Record
+from tests.assistance.helpers import mandate_for
 from tests.assistance.test_letters import code_in
 from tests.browser.helpers import field
 from tests.browser.test_support_desk import _log_in_with_totp
@@ -25,10 +24,8 @@ JOSETTE_PASSWORD = "a quiet garden in spring"
 
 def test_agent_prints_the_letter_and_the_person_opens_her_account(ui, sam):
     josette = RecordFactory(owner=None, given_names="Josette", family_name="Dupuis", sex="F")
-    mandate = services.mandate_start(
-        agent=sam, record=josette, scopes=["account_help"], days=30, method=ConfirmationMethod.SIGNED_PAPER
-    )
-    services.mandate_confirm(agent=sam, mandate_uuid=mandate.uuid, code=mandate.number)
+    # A paper mandate, countersigned by another manager of Sam's structure.
+    mandate_for(sam, josette, ["account_help"], days=30)
     page = ui.page
 
     _log_in_with_totp(ui, sam)

@@ -145,8 +145,6 @@ def test_blocking_is_not_shown_to_the_professional(as_user, alice, alice_record,
 
 def test_who_can_see_names_each_caregiver_and_agent_as_the_policy_decides(alice, alice_record, bob, sam):
     from apps.access.visibility import who_can_see
-    from apps.assistance import services as assistance
-    from apps.assistance.models import ConfirmationMethod
     from apps.delegations import services as delegations
     from tests.factories import DocumentFactory
 
@@ -155,10 +153,9 @@ def test_who_can_see_names_each_caregiver_and_agent_as_the_policy_decides(alice,
         actor=alice, record=alice_record, email=bob.email, scopes=["read_documents"]
     )
     delegations.delegation_accept(user=bob, token=token)
-    mandate = assistance.mandate_start(
-        agent=sam, record=alice_record, scopes=["upload_documents"], days=7, method=ConfirmationMethod.SIGNED_PAPER
-    )
-    assistance.mandate_confirm(agent=sam, mandate_uuid=mandate.uuid, code=mandate.number)
+    from tests.assistance.helpers import mandate_for  # confirmed by Alice herself (breach 1)
+
+    mandate_for(sam, alice_record, ["upload_documents"], days=7)
 
     lines = {line.who: line for line in who_can_see(document=document, reader=alice)}
 

@@ -21,6 +21,7 @@ DEMO_PASSWORD = "healthspace-demo"
 DEMO_TOTP_KEYS = {
     "dr.martin@example.org": "64656d6f2d64722e6d617274696e2d746f747021",  # MRSW23ZNMRZC43LBOJ2GS3RNORXXI4BB
     "sam@example.org": "64656d6f2d73616d2d737570706f72742d747021",  # MRSW23ZNONQW2LLTOVYHA33SOQWXI4BB
+    "nadia@example.org": "64656d6f2d6e616469612d6d616e616765722121",  # MRSW23ZNNZQWI2LBFVWWC3TBM5SXEIJB
 }
 
 
@@ -108,7 +109,7 @@ class Command(BaseCommand):
         """Josette has no e-mail, so no account yet: Sam holds a mandate she signed on paper, with help
         for her account (Sam prints her activation letter at the desk)."""
         from apps.assistance import services as assistance
-        from apps.assistance.models import ConfirmationMethod, Mandate, MandateScope
+        from apps.assistance.models import ConfirmationMethod, Mandate, MandateScope, StructureManager
 
         # She may have opened her account since with Sam's letter: the same record, kept.
         josette, _created = Record.objects.get_or_create(
@@ -121,11 +122,21 @@ class Command(BaseCommand):
         active = Mandate.objects.active().filter(record=josette, agent=sam, structure=sam.support_structure)
         if any(sorted(m.scopes) == scopes for m in active):
             return
+        # A paper mandate is countersigned by another manager of Sam's structure, who saw the signed
+        # paper (Sam cannot confirm it himself): the demo names one, Nadia.
+        manager = _user(
+            "nadia@example.org",
+            display_name="Nadia Benali",
+            role=Role.SUPPORT_AGENT,
+            support_structure=sam.support_structure,
+        )
+        _totp(manager)
+        StructureManager.objects.get_or_create(user=manager, structure=sam.support_structure)
         # A revoked or ended mandate stays as history; the demo one is a new row.
         mandate = assistance.mandate_start(
             agent=sam, record=josette, scopes=scopes, days=182, method=ConfirmationMethod.SIGNED_PAPER
         )
-        assistance.mandate_confirm(agent=sam, mandate_uuid=mandate.uuid, code=mandate.number)
+        assistance.mandate_countersign(manager=manager, mandate_uuid=mandate.uuid)
 
     def _declared_weights(self, alice: User) -> None:
         """Weights Alice noted herself (declared, not from a document), so her first screen shows a trend."""
