@@ -1,8 +1,18 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from apps.access.history_api import AccessHistoryApi
-from apps.accounts.api import MeApi, TokenApi
-from apps.assistance.api import MandateConfirmApi, MandateRevokeApi, MandatesApi, MyMandatesApi, RecordMandatesApi
+from apps.accounts.api import MeApi
+from apps.accounts.oauth.api import SignInApi, SignInsApi
+from apps.assistance.api import (
+    MandateAcceptApi,
+    MandateConfirmApi,
+    MandateCountersignApi,
+    MandateRevokeApi,
+    MandatesApi,
+    MandatesToCountersignApi,
+    MyMandatesApi,
+    RecordMandatesApi,
+)
 from apps.assistance.letter_api import AccountLetterApi, AccountStateApi, ActivationApi, SecondFactorResetApi
 from apps.clinical.api import FactRectificationsApi, ProfileFactApi, RecordProfileFactsApi
 from apps.consents.api import DirectivesApi
@@ -20,9 +30,11 @@ from apps.records.api import RecordDetailApi, RecordListApi
 from apps.records.document_api import DocumentApi, DocumentContentApi, RecordDocumentsApi, RecordFactsApi
 from apps.summaries.api import SummaryExportApi, SummaryExportDownloadApi, SummaryPdfRequestApi
 from apps.summaries.summary_api import RecordSummaryApi
+from healthspace.api_errors import api_not_found
 
 urlpatterns = [
-    path("auth/token/", TokenApi.as_view(), name="api_token"),
+    path("auth/sign-ins/", SignInsApi.as_view(), name="api_sign_ins"),
+    path("auth/sign-ins/<uuid:sign_in_id>/", SignInApi.as_view(), name="api_sign_in"),
     path("me/", MeApi.as_view(), name="api_me"),
     path("records/", RecordListApi.as_view(), name="api_records"),
     path("records/<uuid:record_uuid>/", RecordDetailApi.as_view(), name="api_record_detail"),
@@ -52,6 +64,9 @@ urlpatterns = [
     path("mandates/mine/", MyMandatesApi.as_view(), name="api_mandates_mine"),
     path("mandates/<uuid:mandate_uuid>/confirm/", MandateConfirmApi.as_view(), name="api_mandate_confirm"),
     path("mandates/<uuid:mandate_uuid>/revoke/", MandateRevokeApi.as_view(), name="api_mandate_revoke"),
+    path("mandates/<uuid:mandate_uuid>/accept/", MandateAcceptApi.as_view(), name="api_mandate_accept"),
+    path("mandates/<uuid:mandate_uuid>/countersign/", MandateCountersignApi.as_view(), name="api_mandate_countersign"),
+    path("mandates/to-countersign/", MandatesToCountersignApi.as_view(), name="api_mandates_to_countersign"),
     path("records/<uuid:record_uuid>/account/", AccountStateApi.as_view(), name="api_account_state"),
     path("records/<uuid:record_uuid>/account/letter/", AccountLetterApi.as_view(), name="api_account_letter"),
     path(
@@ -70,4 +85,7 @@ urlpatterns = [
         SummaryExportDownloadApi.as_view(),
         name="api_summary_export_download",
     ),
+    # Anything else under /api/v1/ (an id that is not a uuid, a typo) gets the API's one 404
+    # body, not the HTML page.
+    re_path(r"^.*$", api_not_found, name="api_not_found"),
 ]

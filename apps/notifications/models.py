@@ -57,6 +57,7 @@ class NotificationEvent(models.TextChoices):
     SECOND_FACTOR_RESET = "second_factor_reset", _("Your two-step verification was reset")
     CAREGIVER_ACTED = "caregiver_acted", _("A caregiver acted on a record you follow")
     MANDATE_ACTED = "mandate_acted", _("A support agent acted on a record you follow")
+    APPS_SIGNED_OUT = "apps_signed_out", _("Apps and devices were signed out of your account")
 
 
 class EmailMode(models.TextChoices):

@@ -196,6 +196,14 @@ EVENT_TEXT = {
             "cancelled. It did not open the record. See who in the access history: %(url)s"
         ),
     ),
+    "apps_signed_out": (
+        _("Apps and devices were signed out of your account"),
+        _(
+            "The apps and devices connected to your health space were signed out, because your password "
+            "or your two-step verification changed. They must sign in again. If it was not you, change "
+            "your password now: %(url)s"
+        ),
+    ),
     "import_failed": (
         _("A document could not be added to your health space"),
         _("A document could not be added to a health record you follow. Log in to see why: %(url)s"),

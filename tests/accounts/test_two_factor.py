@@ -13,12 +13,12 @@ from django.utils import formats, timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 
 from apps.accounts import two_factor
 from tests.accounts.helpers import password_login, text_of
 from tests.conftest import current_code, logged_in_client
-from tests.factories import PASSWORD, ProfessionalFactory, SupportAgentFactory, totp_device
+from tests.factories import ProfessionalFactory, SupportAgentFactory, totp_device
+from tests.security.oauth_helpers import bearer_client
 
 pytestmark = pytest.mark.django_db
 
@@ -394,66 +394,20 @@ def test_api_accepts_a_verified_session(dr_martin):
     assert logged_in_client(dr_martin).get("/api/v1/me/").status_code == 200
 
 
-# --- API token -------------------------------------------------------------------------
+# --- API tokens (OAuth 2.0: the full flow is in tests/security/test_tokens.py) ------------
 
 
-def _token(client: Client, email: str, **extra):
-    body = {"email": email, "password": PASSWORD, **extra}
-    return client.post("/api/v1/auth/token/", body, content_type="application/json")
+def test_the_authorisation_page_sends_a_worker_without_two_factor_to_set_it_up(worker_without_device):
+    client = logged_in_client(worker_without_device)
+
+    response = client.get("/o/authorize/?response_type=code&client_id=healthspace-mobile")
+
+    assert response.status_code == 302
+    assert response["Location"] == SETUP
 
 
-def test_token_is_refused_without_otp_for_a_user_with_a_device(client, dr_martin):
-    response = _token(client, "dr.martin@example.test")
-
-    assert response.status_code == 403
-    assert response.json()["detail"] == "A valid two-step verification code is required."
-    assert not Token.objects.filter(user=dr_martin).exists()
-
-
-def test_token_is_refused_with_a_wrong_otp(client, dr_martin):
-    response = _token(client, "dr.martin@example.test", otp=wrong_code_for(dr_martin.totpdevice_set.get()))
-
-    assert response.status_code == 403
-    assert response.json()["detail"] == "A valid two-step verification code is required."
-    assert not Token.objects.filter(user=dr_martin).exists()
-
-
-def test_token_is_refused_with_a_wrong_password(client, dr_martin):
-    response = _token(client, "dr.martin@example.test", password="nope", otp=current_code(dr_martin))
-
-    assert response.status_code == 403
-    assert response.json()["detail"] == "E-mail or password is not correct."
-
-
-def test_token_is_given_with_the_right_otp(client, dr_martin):
-    response = _token(client, "dr.martin@example.test", otp=current_code(dr_martin))
-
-    assert response.status_code == 200
-    assert response.json()["token"] == Token.objects.get(user=dr_martin).key
-
-
-def test_token_is_refused_to_a_worker_without_two_factor(client, worker_without_device):
-    response = _token(client, worker_without_device.email)
-
-    assert response.status_code == 403
-    assert response.json()["detail"] == "Set up two-step verification on the website first."
-
-
-def test_token_wrong_otps_count_towards_the_lock(client, dr_martin, settings):
-    device = dr_martin.totpdevice_set.get()
-    for _attempt in range(settings.OTP_MAX_FAILURES):
-        _token(client, "dr.martin@example.test", otp=wrong_code_for(device))
-
-    response = _token(client, "dr.martin@example.test", otp=current_code(dr_martin))
-
-    assert response.status_code == 403
-    assert response.json()["detail"] == "Too many wrong codes: code entry is locked for a while."
-
-
-def test_token_works_on_the_me_endpoint(client, dr_martin):
-    key = _token(client, "dr.martin@example.test", otp=current_code(dr_martin)).json()["token"]
-
-    response = Client().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}")
+def test_a_bearer_token_works_on_the_me_endpoint(dr_martin):
+    response = bearer_client(dr_martin).get("/api/v1/me/")
 
     assert response.status_code == 200
     body = response.json()
@@ -466,6 +420,5 @@ def test_token_works_on_the_me_endpoint(client, dr_martin):
 def test_me_endpoint_refuses_anonymous_and_bad_tokens(client, db):
     # Session authentication comes first, so DRF answers 403 (no WWW-Authenticate challenge).
     assert client.get("/api/v1/me/").status_code == 403
-    bad = client.get("/api/v1/me/", HTTP_AUTHORIZATION="Token not-a-token")
+    bad = client.get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer not-a-token")
     assert bad.status_code == 403
-    assert bad.json()["detail"] == "Invalid token."

@@ -76,6 +76,6 @@ def test_openapi_schema_describes_the_records_api(client, db):
 
         schema = yaml.safe_load(response.content)
     assert schema["openapi"].startswith("3.")
-    assert {"/api/v1/records/", "/api/v1/records/{record_uuid}/", "/api/v1/me/", "/api/v1/auth/token/"} <= set(
+    assert {"/api/v1/records/", "/api/v1/records/{record_uuid}/", "/api/v1/me/", "/api/v1/auth/sign-ins/"} <= set(
         schema["paths"]
     )
