@@ -135,5 +135,6 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def requires_two_factor(self) -> bool:
-        """Professionals and support agents may not work without a second factor."""
-        return self.role in (Role.PROFESSIONAL, Role.SUPPORT_AGENT)
+        """Professionals, support agents and operators may not work without a second factor:
+        an operator's password alone must never open the admin site."""
+        return self.role in (Role.PROFESSIONAL, Role.SUPPORT_AGENT) or self.is_staff or self.is_superuser

@@ -45,6 +45,21 @@ def has_two_factor(user: User) -> bool:
     return user.is_authenticated and user_has_device(user, confirmed=True)
 
 
+def second_factor_pending(user: User) -> bool:
+    """Logged in with the password only, by someone who has (or must have) a second factor.
+
+    The one rule for every way in (pages, WebSocket): such a session reaches nothing
+    but the pages that take the code. ``is_verified`` is installed by django-otp's
+    middleware (HTTP) or ours (WebSocket); a user object without it is not verified.
+    """
+    if not user.is_authenticated:
+        return False
+    is_verified = getattr(user, "is_verified", None)
+    if callable(is_verified) and is_verified():
+        return False
+    return user.requires_two_factor or has_two_factor(user)
+
+
 def _qr_svg(data: str) -> str:
     image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = BytesIO()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from allauth.account import views as allauth_views
+from allauth.account.decorators import reauthentication_required
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,6 +26,13 @@ def _locked_message(error: two_factor.TwoFactorLocked) -> str:
         "Then use a code from your app or one of your backup codes. If you lost both, "
         "a support agent can help you set up a new one."
     ) % {"time": until}
+
+
+def _second_step_passed(request: HttpRequest, device) -> None:
+    """The session now carries more trust than before: give it a new key, so that a session id
+    planted or seen before this step (fixation) is worthless, as Django does at the password step."""
+    request.session.cycle_key()
+    otp_login(request, device)
 
 
 @login_required
@@ -57,7 +66,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                 ),
             )
         else:
-            otp_login(request, enrolment.device)
+            _second_step_passed(request, enrolment.device)
             messages.success(request, _("Two-step verification is on."))
             return render(request, "accounts/backup_codes.html", {"codes": codes, "first_time": True})
     return render(request, "accounts/setup.html", {"enrolment": enrolment, "form": form})
@@ -73,6 +82,10 @@ def verify(request: HttpRequest) -> HttpResponse:
         return redirect(next_url or "home")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not ratelimit.consume(request, action="otp", key=str(request.user.uuid)):
+            # Beside the per-account lock-out: one address trying codes for many accounts.
+            form.add_error("token", _("Too many codes were tried from your connection. Wait a minute, then try again."))
+            return render(request, "accounts/verify.html", {"form": form, "next": next_url}, status=429)
         try:
             device = two_factor.otp_verify(user=request.user, token=form.cleaned_data["token"])
         except two_factor.TwoFactorLocked as error:
@@ -81,7 +94,7 @@ def verify(request: HttpRequest) -> HttpResponse:
             if device is None:
                 form.add_error("token", _("This code is not valid. Check your app and try again."))
             else:
-                otp_login(request, device)
+                _second_step_passed(request, device)
                 return redirect(next_url or "home")
     return render(request, "accounts/verify.html", {"form": form, "next": next_url}, status=400 if form.errors else 200)
 
@@ -96,8 +109,10 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reauthentication_required
 @require_http_methods(["GET", "POST"])
 def disable(request: HttpRequest) -> HttpResponse:
+    # The password again (recently), then a current code: both factors before losing one.
     if request.user.requires_two_factor:
         messages.error(request, _("Two-step verification cannot be turned off for your account."))
         return redirect("security")

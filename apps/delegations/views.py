@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -56,6 +57,9 @@ def invitation_refusal(delegation: Delegation | None, user) -> str | None:
 
 
 @login_required
+# Inviting a caregiver hands over the record: the password is asked again before the invitation
+# is sent (the page itself stays readable).
+@reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
 def record_caregivers(request: HttpRequest, record_uuid) -> HttpResponse:
     # A delegate, a stranger, a professional: refused like a missing record (404), and journaled.

@@ -1,5 +1,6 @@
 """Live updates over WebSocket. Access is checked at connection and again before each push,
-so a revoked access stops the flow at once (rule 1)."""
+so a revoked access stops the flow at once (rule 1). A session that passed only the password
+step of someone who has (or must have) a second factor is refused, as on every page."""
 
 from __future__ import annotations
 
@@ -17,6 +18,26 @@ def user_group(user_uuid) -> str:
 
 def record_group(record_uuid) -> str:
     return f"record-{record_uuid}"
+
+
+# Close codes: 4401 no (fully) logged-in session, 4403 no access to this record.
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+def _session_over(scope) -> bool:
+    """The session reached its absolute timeout while the socket stayed open."""
+    from apps.accounts.middleware import session_outlived
+
+    session = scope.get("session")
+    return session is not None and session_outlived(session)
+
+
+@database_sync_to_async
+def _may_connect(user) -> bool:
+    from apps.accounts.two_factor import second_factor_pending
+
+    return user is not None and user.is_authenticated and not second_factor_pending(user)
 
 
 @database_sync_to_async
@@ -39,8 +60,8 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+        if not await _may_connect(user):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.group = user_group(user.uuid)
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -51,6 +72,9 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def notify(self, event: dict) -> None:
+        if _session_over(self.scope):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
         data = event.get("data", {})
         if data.get("record") and not await _may_follow(self.scope["user"], data["record"], journal=False):
             return
@@ -63,11 +87,11 @@ class RecordConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         record_uuid = self.scope["url_route"]["kwargs"]["record_uuid"]
-        if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+        if not await _may_connect(user):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         if not await _may_follow(user, record_uuid, journal=True):
-            await self.close(code=4403)
+            await self.close(code=CLOSE_FORBIDDEN)
             return
         self.record_uuid = str(record_uuid)
         self.group = record_group(record_uuid)
@@ -79,7 +103,10 @@ class RecordConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def document_status(self, event: dict) -> None:
+        if _session_over(self.scope):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
         if not await _may_follow(self.scope["user"], self.record_uuid, journal=False):
-            await self.close(code=4403)
+            await self.close(code=CLOSE_FORBIDDEN)
             return
         await self.send_json({"type": "document", "data": event.get("data", {})})

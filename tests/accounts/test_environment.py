@@ -165,3 +165,81 @@ def test_env_url_error_hides_credentials():
 def test_helpers_read_the_process_environment_by_default(monkeypatch):
     monkeypatch.setenv("HEALTHSPACE_TEST_FLAG", "yes")
     assert env_bool("HEALTHSPACE_TEST_FLAG", False) is True
+
+
+# --- Breach 7: the embedded default's secrets are generated, DEBUG only for loopback ------------
+
+PRINT_SECRETS = "from django.conf import settings; print(settings.SECRET_KEY); print(settings.DOCUMENT_MASTER_KEYS)"
+PRODUCTION = {
+    "HEALTHSPACE_ENV": "production",
+    "SECRET_KEY": GOOD_SECRET,
+    "DATABASE_URL": "postgres://healthspace@127.0.0.1:9/healthspace",
+    "DOCUMENT_MASTER_KEYS": "k1:" + "A" * 43 + "=",
+}
+
+
+def test_first_start_generates_secrets_readable_by_the_owner_only(tmp_path):
+    result = run_django(tmp_path, PRINT_SECRETS)
+
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "var" / "secrets"
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    for name in ("secret_key", "document_master_keys"):
+        assert oct((folder / name).stat().st_mode & 0o777) == "0o600"
+    assert (folder / "secret_key").read_text().strip() == result.stdout.splitlines()[0]
+    assert len(result.stdout.splitlines()[0]) >= 50
+
+
+def test_later_starts_reuse_the_generated_secrets(tmp_path):
+    first = run_django(tmp_path, PRINT_SECRETS)
+    second = run_django(tmp_path, PRINT_SECRETS)
+
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout == second.stdout
+
+
+def test_two_installations_never_share_a_secret(tmp_path):
+    one = run_django(tmp_path / "one", PRINT_SECRETS)
+    other = run_django(tmp_path / "other", PRINT_SECRETS)
+
+    first_lines, other_lines = one.stdout.splitlines(), other.stdout.splitlines()
+    assert first_lines[0] != other_lines[0]
+    assert first_lines[1] != other_lines[1]
+
+
+def test_configured_secrets_are_used_and_nothing_is_generated(tmp_path):
+    result = run_django(
+        tmp_path, PRINT_SECRETS, SECRET_KEY=GOOD_SECRET, DOCUMENT_MASTER_KEYS=PRODUCTION["DOCUMENT_MASTER_KEYS"]
+    )
+
+    assert result.stdout.splitlines()[0] == GOOD_SECRET
+    assert not (tmp_path / "var" / "secrets").exists()
+
+
+def test_debug_is_on_by_default_for_loopback_hosts_only(tmp_path):
+    show = "from django.conf import settings; print(settings.DEBUG)"
+
+    assert run_django(tmp_path, show).stdout.strip() == "True"
+    assert run_django(tmp_path, show, ALLOWED_HOSTS="health.example.org").stdout.strip() == "False"
+
+
+def test_debug_on_with_a_public_host_refuses_to_start(tmp_path):
+    result = run_django(tmp_path, ALLOWED_HOSTS="localhost,health.example.org", DEBUG="true")
+
+    line = _refused(result, "DEBUG", "health.example.org")
+    assert "localhost" not in line
+
+
+def test_production_without_redis_refuses_to_start(tmp_path):
+    _refused(run_django(tmp_path, **PRODUCTION, ALLOWED_HOSTS="health.example.org"), "REDIS_URL", "shared cache")
+
+
+def test_production_without_allowed_hosts_refuses_to_start(tmp_path):
+    _refused(run_django(tmp_path, **PRODUCTION, REDIS_URL="redis://127.0.0.1:9/0"), "ALLOWED_HOSTS")
+
+
+def test_production_never_writes_secrets_into_var(tmp_path):
+    result = run_django(tmp_path, **PRODUCTION, REDIS_URL="redis://127.0.0.1:9/0", ALLOWED_HOSTS="health.example.org")
+
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "var").exists()

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from apps.accounts.models import Role, User
+from tests.conftest import logged_in_client
 from tests.factories import SupportStructureFactory
 
 
 def _admin_client(client, olga):
+    """Olga, superuser, logged in with her password and her code (the admin asks for both)."""
     olga.is_superuser = True
     olga.save()
-    client.force_login(olga)
-    return client
+    return logged_in_client(olga)
 
 
 def test_operator_creates_a_professional_with_an_rpps(client, olga):
