@@ -7,14 +7,13 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.access.history import ACTION_GROUPS, ActorKind, HistoryEntry, cursor_decode, cursor_encode, history_get_for
 from apps.access.history_views import HistoryFilterForm
 from apps.access.models import Outcome
-from apps.records.selectors import RecordUnavailable
 
 
 class ActorSerializer(serializers.Serializer):
@@ -108,10 +107,7 @@ class AccessHistoryApi(APIView):
         before = cursor_decode(cursor)
         if cursor and before is None:
             raise ValidationError({"before": ["This cursor is not valid; start again without it."]})
-        try:
-            page = history_get_for(actor=request.user, record_uuid=record_uuid, filters=form.filters(), before=before)
-        except RecordUnavailable as error:
-            raise NotFound(error.decision.reason) from None
+        page = history_get_for(actor=request.user, record_uuid=record_uuid, filters=form.filters(), before=before)
         return Response(
             {
                 "results": HistoryEntrySerializer(page.entries, many=True).data,

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from uuid import UUID
 
+from defusedcsv import csv
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -108,6 +109,8 @@ def history_csv(request: HttpRequest, record_uuid: UUID) -> HttpResponse:
     page = _export_page(request, record_uuid)
     buffer = io.StringIO()
     buffer.write("\ufeff")  # the BOM tells spreadsheet apps the file is UTF-8
+    # defusedcsv prefixes a cell starting with = + - @ | % with a quote, so that a spreadsheet
+    # shows an actor's or a document's name as text and never runs it as a formula.
     writer = csv.writer(buffer)
     writer.writerow(
         [
@@ -128,22 +131,38 @@ def history_csv(request: HttpRequest, record_uuid: UUID) -> HttpResponse:
         writer.writerow(
             [
                 timezone.localtime(event.occurred_at).isoformat(timespec="seconds"),
-                entry.sentence,
-                event.actor_label,
-                event.on_behalf_of_label,
-                entry.role_label,
-                entry.action_label,
-                event.resource_label,
-                entry.basis_phrase,
-                entry.outcome_label,
-                entry.reason,
+                *map(
+                    _cell,
+                    (
+                        entry.sentence,
+                        event.actor_label,
+                        event.on_behalf_of_label,
+                        entry.role_label,
+                        entry.action_label,
+                        event.resource_label,
+                        entry.basis_phrase,
+                        entry.outcome_label,
+                        entry.reason,
+                    ),
+                ),
             ]
         )
     if page.more:
         writer.writerow(["", _("Only the %(count)s most recent entries are in this file.") % {"count": EXPORT_LIMIT}])
     response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(page, "csv")}"'
+    response["Content-Disposition"] = content_disposition_header(True, _filename(page, "csv"))
     return response
+
+
+def _cell(value: object) -> str:
+    """Text for a cell; what defusedcsv does not cover: a tab, a carriage return or spaces before a formula."""
+    text = str(value)
+    if text[:1] in ("\t", "\r", "\n") or (text[:1] == " " and text.lstrip()[:1] in FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "|", "%")
 
 
 def verification_sentence(report: ChainReport, checked_at) -> str:
@@ -180,5 +199,5 @@ def history_pdf(request: HttpRequest, record_uuid: UUID) -> HttpResponse:
     )
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(page, "pdf")}"'
+    response["Content-Disposition"] = content_disposition_header(True, _filename(page, "pdf"))
     return response

@@ -18,15 +18,26 @@ def client_ip(request: HttpRequest) -> str:
 
 
 class AccessContextMiddleware:
-    """Remembers where the request comes from, for the journal."""
+    """Settles the client's address once, for every reader, and remembers it for the journal.
+
+    The one client-address rule: the address is read as allauth reads it (TRUSTED_PROXY_COUNT),
+    then written into REMOTE_ADDR and X-Forwarded-For is dropped. Every later reader (allauth's
+    limits, DRF's throttles, logs) then sees that same address, whatever its own way of reading
+    the header: a spoofed, short or malformed X-Forwarded-For cannot give one of them another.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        ip = client_ip(request)
+        if ip:
+            request.META["REMOTE_ADDR"] = ip
+        request.META.pop("HTTP_X_FORWARDED_FOR", None)
+        request.__dict__.pop("headers", None)  # request.headers is cached from META: read it afresh
         token = current_origin.set(
             RequestOrigin(
-                ip=client_ip(request),
+                ip=ip,
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
             )
         )

@@ -115,6 +115,7 @@ REASONS: dict[str, Any] = {
     # read like "nothing here"; only the person's own access history names them.
     "blocked": _("There is no record here, or you may not see it."),
     "professional_access_off": _("There is no record here, or you may not see it."),
+    "emergency_access_off": _("There is no record here, or you may not see it."),
     "masked": _("There is no document here, or you may not see it."),
     "profession_matrix": _("Your profession does not give access to this kind of document."),
     "wrong_code": _("The code typed was not right."),
@@ -145,6 +146,12 @@ class Decision:
 
 
 PROFESSIONAL_BASES = frozenset({Basis.CARE_RELATIONSHIP, Basis.DESIGNATED_DOCTOR, Basis.ACCESS_CODE, Basis.BREAK_GLASS})
+
+# Bases whose grant leaves part of the record out of lists (the documents the person hid from
+# professionals). When one grants, the search goes on: a wider basis held by the same person
+# (a designated doctor who also attested care) wins, whatever the configured order. The
+# decision's basis is what lists filter on (visible_documents_filter), so it must be the widest.
+NARROW_BASES = frozenset({Basis.CARE_RELATIONSHIP, Basis.ACCESS_CODE, Basis.BREAK_GLASS})
 
 
 class PolicyBasis(Protocol):
@@ -192,13 +199,23 @@ def decide(
     action: str,
     resource: Resource | None = None,
     memo: dict[str, Any] | None = None,
+    only_basis: str | None = None,
 ) -> Decision:
-    """The decision alone, journaled by nobody: use ``authorize`` to act on it."""
+    """The decision alone, journaled by nobody: use ``authorize`` to act on it.
+
+    ``only_basis`` asks what that basis alone would decide (with the person's restrictions), e.g.
+    before writing the row it needs: a refused one must leave nothing that could open later.
+    """
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return _denial(actor)
     memo = {} if memo is None else memo
     refused: Decision | None = None
+    narrow: Decision | None = None
     for basis in _bases():
+        if only_basis is not None and getattr(basis, "basis", None) != only_basis:
+            continue
+        if narrow is not None and getattr(basis, "basis", None) in NARROW_BASES:
+            continue  # it could open no more than the narrow grant already found
         decision = basis.grant(actor, record, action, resource, memo)
         if decision is None:
             continue
@@ -213,8 +230,10 @@ def decide(
                 refused = refused or denial
                 break
         else:
-            return decision
-    return refused or _denial(actor)
+            if decision.basis not in NARROW_BASES:
+                return decision
+            narrow = narrow or decision
+    return narrow or refused or _denial(actor)
 
 
 def _actor_role(actor: User | None) -> str:
@@ -260,10 +279,23 @@ def authorize(
 ) -> Decision:
     """Decide and journal. Callers act only when ``decision.allowed``."""
     decision = decide(actor=actor, record=record, action=action, resource=resource)
-    journal_append([_event(actor, record.uuid, action, resource, decision, purpose)])
+    journal_decision(actor=actor, record=record, action=action, resource=resource, decision=decision, purpose=purpose)
     if decision.allowed and decision.basis in ACTING_FOR_BASES and action != Action.RECORD_LIST:
         _tell_of_use(actor, record, decision)
     return decision
+
+
+def journal_decision(
+    *,
+    actor: User | None,
+    record: Record,
+    action: str,
+    decision: Decision,
+    resource: Resource | None = None,
+    purpose: str = "",
+) -> None:
+    """Journal a decision taken by ``decide`` (e.g. on what would happen, before writing anything)."""
+    journal_append([_event(actor, record.uuid, action, resource, decision, purpose)])
 
 
 # Someone acting for the person: the person is told when that power is used.

@@ -3,6 +3,7 @@ declare an emergency. Reading then uses the same record pages as the patient, re
 
 from __future__ import annotations
 
+from allauth.core import ratelimit
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,8 +15,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.access import services
+from apps.access.policy import Action, journal_missing_record
 from apps.records.models import Record, ins_validator
-from apps.records.selectors import records_for
+from apps.records.selectors import RecordUnavailable, records_for
 
 
 class FindPatientForm(forms.Form):
@@ -101,12 +103,10 @@ def pro_find(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _record_or_404(record_uuid) -> Record:
+def _record_or_404(request: HttpRequest, record_uuid, action: str) -> Record:
     record = Record.objects.filter(uuid=record_uuid).first()
     if record is None:
-        from django.http import Http404
-
-        raise Http404
+        raise RecordUnavailable(journal_missing_record(actor=request.user, record_uuid=record_uuid, action=action))
     return record
 
 
@@ -114,11 +114,11 @@ def _record_or_404(record_uuid) -> Record:
 @require_POST
 def pro_attest(request: HttpRequest, record_uuid) -> HttpResponse:
     _professional(request)
-    decision = services.care_attest(professional=request.user, record=_record_or_404(record_uuid))
-    if decision.allowed:
-        return redirect("record_detail", record_uuid=record_uuid)
-    messages.error(request, decision.reason)
-    return redirect("pro_home")
+    record = _record_or_404(request, record_uuid, Action.RECORD_VIEW)
+    decision = services.care_attest(professional=request.user, record=record)
+    if not decision.allowed:  # the person's choice reads like a missing record (the journal says which)
+        raise RecordUnavailable(decision)
+    return redirect("record_detail", record_uuid=record_uuid)
 
 
 @login_required
@@ -126,7 +126,10 @@ def pro_attest(request: HttpRequest, record_uuid) -> HttpResponse:
 def pro_code(request: HttpRequest) -> HttpResponse:
     _professional(request)
     form = AccessCodeForm(request.POST)
-    if form.is_valid():
+    if form.is_valid() and not ratelimit.consume(request, action="access_code", key=str(request.user.uuid)):
+        # Beside the per-professional lock-out of the service: one address guessing for many accounts.
+        form.add_error("code", _("Too many codes were tried from your connection. Wait 10 minutes, then try again."))
+    elif form.is_valid():
         try:
             record, decision = services.access_code_redeem(professional=request.user, code=form.cleaned_data["code"])
         except services.AccessRefused as refusal:
@@ -134,7 +137,9 @@ def pro_code(request: HttpRequest) -> HttpResponse:
         else:
             if decision and decision.allowed:
                 return redirect("record_detail", record_uuid=record.uuid)
-            form.add_error("code", decision.reason if decision else _("This code is not valid."))
+            # A valid code the person's settings refuse (a blocked professional) reads like a wrong one:
+            # the reason is in the person's history, never told to the professional.
+            form.add_error("code", _("This code is not valid. Check it with the patient."))
     return render(
         request,
         "access/pro_home.html",
@@ -147,17 +152,16 @@ def pro_code(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def pro_emergency(request: HttpRequest, record_uuid) -> HttpResponse:
     _professional(request)
-    record = _record_or_404(record_uuid)
+    record = _record_or_404(request, record_uuid, Action.RECORD_VIEW)
     form = EmergencyForm(request.POST)
     if form.is_valid():
         decision = services.emergency_declare(
             professional=request.user, record=record, justification=form.cleaned_data["justification"]
         )
-        if decision.allowed:
-            messages.warning(request, _("Emergency access is open for 12 hours. The patient has been told."))
-            return redirect("record_detail", record_uuid=record.uuid)
-        messages.error(request, _("This patient has refused emergency access to their record."))
-        return redirect("pro_home")
+        if not decision.allowed:  # says nothing of the person's choice: the same page as a missing record
+            raise RecordUnavailable(decision)
+        messages.warning(request, _("Emergency access is open for 12 hours. The patient has been told."))
+        return redirect("record_detail", record_uuid=record.uuid)
     return render(
         request,
         "access/pro_find.html",

@@ -68,6 +68,11 @@ class CareRelationshipBasis(_ProfessionalBasis):
         )
         return self._granted() if record.pk in ids else None
 
+    @staticmethod
+    def attested(actor: User, record: Record) -> dict[str, Any]:
+        """A memo in which ``actor`` has attested care for ``record``: to decide before writing it."""
+        return {f"care:{actor.pk}": {record.pk}}
+
     def reachable(self, actor: User) -> Q | None:
         if not getattr(actor, "is_professional", False):
             return None
@@ -130,9 +135,19 @@ class BreakGlassBasis(_ProfessionalBasis):
             f"emergency:{actor.pk}",
             lambda: EmergencyAccess.objects.active().filter(professional=actor).values_list("record_id", flat=True),
         )
-        if record.pk not in ids or not privacy(record, memo).emergency_access:
+        if record.pk not in ids:
             return None
+        if not privacy(record, memo).emergency_access:
+            # Said to the professional like "nothing here"; the person's history names it.
+            return _denied("emergency_access_off")
         return Decision(allowed=True, basis=self.basis, reason_code=self.basis, purpose="emergency")
+
+    @staticmethod
+    def declared(actor: User, record: Record) -> dict[str, Any]:
+        """A memo in which ``actor`` has declared an emergency on ``record``: to decide whether the
+        glass would break before anything is written (a refused declaration leaves no row to
+        open later, e.g. when the person turns emergency access back on)."""
+        return {f"emergency:{actor.pk}": {record.pk}}
 
     def reachable(self, actor: User) -> Q | None:
         if not getattr(actor, "is_professional", False):
@@ -162,11 +177,13 @@ class PersonsRestrictions:
     ) -> Decision | None:
         if decision.basis not in PROFESSIONAL_BASES:
             return None
+        state = privacy(record, memo)
+        # A blocked professional is refused on every basis, emergencies included: the person
+        # chose that this professional never opens their record (other professionals still can).
+        if str(actor.uuid) in state.blocked:
+            return _denied("blocked")
         if action not in PROFESSIONAL_ACTIONS:
             return _denied("professional_read_only")
-        state = privacy(record, memo)
-        if str(actor.uuid) in state.blocked and decision.basis != Basis.BREAK_GLASS:
-            return _denied("blocked")
         if not state.professional_access and decision.basis in (Basis.CARE_RELATIONSHIP, Basis.DESIGNATED_DOCTOR):
             return _denied("professional_access_off")
         if resource is not None and action in MEDICAL_ACTIONS:

@@ -106,6 +106,18 @@ ACTION_PHRASES: dict[str, tuple[Any, Any]] = {
         gettext_lazy("opened the account of %(object)s with a printed letter"),
         gettext_lazy("open the account of %(object)s with a printed letter"),
     ),
+    "account.help:second_factor_letter": (
+        gettext_lazy("asked for a letter to reset the two-step verification of %(object)s"),
+        gettext_lazy("ask for a letter to reset the two-step verification of %(object)s"),
+    ),
+    "account.second_factor": (
+        gettext_lazy("reset the two-step verification of %(object)s with a letter"),
+        gettext_lazy("reset the two-step verification of %(object)s with a letter"),
+    ),
+    "account.letter_posted": (
+        gettext_lazy("posted a letter with a code for %(object)s"),
+        gettext_lazy("post a letter with a code for %(object)s"),
+    ),
     "account.new_password": (
         gettext_lazy("chose a new password with a printed letter, for %(object)s"),
         gettext_lazy("choose a new password with a printed letter, for %(object)s"),
@@ -131,6 +143,7 @@ REFUSALS: dict[str, Any] = {
     "blocked": gettext_lazy("refused: you blocked this professional"),
     "masked": gettext_lazy("refused: this document is hidden from professionals"),
     "professional_access_off": gettext_lazy("refused: professional access is turned off"),
+    "emergency_access_off": gettext_lazy("refused: emergency access is turned off"),
 }
 
 ROLE_LABELS: dict[str, Any] = {

@@ -18,12 +18,16 @@ from apps.access.models import AccessCode, AccessCodeUse, AccessEvent, CareRelat
 from apps.access.policy import (
     PROFESSIONAL_BASES,
     Action,
+    Basis,
     Decision,
     Resource,
     authorize,
+    decide,
+    journal_decision,
     journal_missing_record,
     journal_note,
 )
+from apps.access.professional import BreakGlassBasis, CareRelationshipBasis
 from apps.records.models import Record
 from apps.records.selectors import RecordUnavailable
 
@@ -92,13 +96,24 @@ def _open(professional: User, record: Record) -> Decision:
 
 
 def care_attest(*, professional: User, record: Record) -> Decision:
-    """The professional attests that they take care of the person. Access still depends on the person's choices."""
+    """The professional attests that they take care of the person. Access still depends on the person's choices:
+    a refused attestation leaves no relationship behind (it would open silently the day the person
+    unblocks the professional or turns professional access back on); the refusal is journaled."""
     _must_be_professional(professional)
-    try:
-        with transaction.atomic():
-            CareRelationship.objects.get_or_create(professional=professional, record=record, revoked_at=None)
-    except IntegrityError:
-        pass  # two clicks at once: one relationship
+    attested = CareRelationshipBasis.attested(professional, record)
+    would = decide(
+        actor=professional, record=record, action=Action.RECORD_VIEW, memo=attested, only_basis=Basis.CARE_RELATIONSHIP
+    )
+    if would.allowed:
+        try:
+            with transaction.atomic():
+                CareRelationship.objects.get_or_create(professional=professional, record=record, revoked_at=None)
+        except IntegrityError:
+            pass  # two clicks at once: one relationship
+    elif not decide(actor=professional, record=record, action=Action.RECORD_VIEW).allowed:
+        # Nothing else opens either: the journal keeps why the attestation was refused (blocked...).
+        journal_decision(actor=professional, record=record, action=Action.RECORD_VIEW, decision=would)
+        return would
     return _open(professional, record)
 
 
@@ -183,11 +198,33 @@ def access_code_redeem(*, professional: User, code: str) -> tuple[Record | None,
 
 
 def emergency_declare(*, professional: User, record: Record, justification: str) -> Decision:
-    """Break-glass. Allowed unless the person refused emergency access; the person is told at once."""
+    """Break-glass. Allowed unless the person refused emergency access or blocked this professional;
+    the person is told at once.
+
+    The decision comes first: a refused declaration writes nothing but its journal entry, so it can
+    never open later (when the person turns emergency access back on, or unblocks the professional).
+    """
     _must_be_professional(professional)
     justification = " ".join(justification.split())
     if len(justification) < JUSTIFICATION_MIN:
         raise ValueError(_("Explain the emergency in a sentence or more (at least 20 characters)."))
+    would = decide(
+        actor=professional,
+        record=record,
+        action=Action.RECORD_VIEW,
+        resource=Resource("emergency", None, justification[:300]),
+        memo=BreakGlassBasis.declared(professional, record),
+        only_basis=Basis.BREAK_GLASS,
+    )
+    if not would.allowed:
+        journal_decision(
+            actor=professional,
+            record=record,
+            action=Action.RECORD_VIEW,
+            resource=Resource("emergency", None, justification[:300]),
+            decision=would,
+        )
+        return would
     with transaction.atomic():
         emergency = EmergencyAccess.objects.create(
             professional=professional,
@@ -195,24 +232,40 @@ def emergency_declare(*, professional: User, record: Record, justification: str)
             justification=justification[:2000],
             expires_at=timezone.now() + timedelta(hours=EMERGENCY_HOURS),
         )
-    decision = authorize(
-        actor=professional,
-        record=record,
-        action=Action.RECORD_VIEW,
-        resource=Resource("emergency", emergency.uuid, justification[:300]),
-    )
-    if decision.allowed:
+        decision = authorize(
+            actor=professional,
+            record=record,
+            action=Action.RECORD_VIEW,
+            resource=Resource("emergency", emergency.uuid, justification[:300]),
+        )
+        if not decision.allowed:
+            # The person changed their choice in between: undo the row; the denial survives the rollback.
+            transaction.set_rollback(True)
+            return decision
         _notify(record, "break_glass", f"break_glass:{emergency.uuid}")
     return decision
 
 
+# The bases on which a professional opens a record with the person's standing permission
+# (an emergency has its own notification).
+FIRST_ACCESS_BASES = PROFESSIONAL_BASES - {Basis.BREAK_GLASS}
+
+
 def notify_first_access(*, professional: User, record: Record, decision: Decision) -> None:
-    if decision.basis not in PROFESSIONAL_BASES or decision.basis == "break_glass":
+    """The person is told the first time a professional opens their record.
+
+    Only openings count: the search that found the record (journaled as allowed, basis "none")
+    and the record appearing in the professional's list come before the first opening.
+    """
+    if not decision.allowed or decision.basis not in FIRST_ACCESS_BASES:
         return
     earlier = AccessEvent.objects.filter(
-        Q(record_uuid=record.uuid), actor_uuid=professional.uuid, outcome=Outcome.ALLOWED
-    ).count()
-    if earlier <= 1:  # the entry just written
+        record_uuid=record.uuid,
+        actor_uuid=professional.uuid,
+        outcome=Outcome.ALLOWED,
+        basis__in=FIRST_ACCESS_BASES,
+    ).exclude(action=Action.RECORD_LIST)
+    if earlier.count() <= 1:  # the entry just written
         _notify(record, "professional_first_access", f"first_access:{record.uuid}:{professional.uuid}")
 
 

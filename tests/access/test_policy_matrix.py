@@ -109,3 +109,61 @@ def test_import_service_may_only_add_documents(alice_record, action):
         expected = action in (Action.DOCUMENT_UPLOAD, Action.RECORD_CREATE)
         assert decision.allowed is expected
         assert decision.basis == (Basis.IMPORT if expected else Basis.NONE)
+
+
+# --- Professionals: each basis they may hold × the person's settings × each action -------------
+
+PROFESSIONAL_READS = {
+    Action.RECORD_LIST,
+    Action.RECORD_VIEW,
+    Action.DOCUMENT_LIST,
+    Action.DOCUMENT_READ,
+    Action.PROFILE_READ,
+}
+# row: (bases held, setting) -> (basis that opens reads, or None; reason code of every refusal)
+PROFESSIONAL_ROWS = {
+    "break_glass": (("break_glass",), "default", Basis.BREAK_GLASS, "professional_read_only"),
+    "break_glass_blocked": (("break_glass",), "blocked", None, "blocked"),
+    "break_glass_emergency_off": (("break_glass",), "emergency_off", None, "emergency_access_off"),
+    "designated_and_caring": (("care", "designated"), "default", Basis.DESIGNATED_DOCTOR, "professional_read_only"),
+    "caring_and_break_glass": (("care", "break_glass"), "default", Basis.CARE_RELATIONSHIP, "professional_read_only"),
+    "caring_blocked": (("care", "designated", "break_glass"), "blocked", None, "blocked"),
+}
+
+
+def _professional_world(alice, record, professional, bases, setting) -> None:
+    from datetime import timedelta
+
+    from apps.access.models import CareRelationship, EmergencyAccess
+    from apps.consents.models import SettingKey
+    from apps.consents.privacy import designated_doctor_set, professional_block, toggle_set
+
+    if "care" in bases:
+        CareRelationship.objects.create(professional=professional, record=record)
+    if "designated" in bases:
+        designated_doctor_set(actor=alice, record=record, professional=professional)
+    if "break_glass" in bases:
+        EmergencyAccess.objects.create(
+            professional=professional,
+            record=record,
+            justification="x" * 30,
+            expires_at=timezone.now() + timedelta(hours=1),
+        )
+    if setting == "blocked":
+        professional_block(actor=alice, record=record, professional=professional)
+    elif setting == "emergency_off":
+        toggle_set(actor=alice, record=record, key=SettingKey.EMERGENCY_ACCESS, on=False)
+
+
+@pytest.mark.parametrize("action", Action.values)
+@pytest.mark.parametrize("row", PROFESSIONAL_ROWS)
+def test_policy_decides_each_professional_basis_setting_and_action(alice, alice_record, dr_martin, row, action):
+    bases, setting, opening_basis, refusal = PROFESSIONAL_ROWS[row]
+    _professional_world(alice, alice_record, dr_martin, bases, setting)
+    decision = decide(actor=dr_martin, record=alice_record, action=action)
+    if opening_basis is not None and action in PROFESSIONAL_READS:
+        assert (decision.allowed, decision.basis, decision.reason_code) == (True, opening_basis, opening_basis)
+    else:
+        assert (decision.allowed, decision.basis, decision.reason_code) == (False, Basis.NONE, refusal)
+        assert "block" not in decision.reason.lower()  # the professional reads "nothing here"
+        assert "emergency" not in decision.reason.lower()

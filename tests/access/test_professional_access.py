@@ -22,7 +22,7 @@ def expected(basis: str, setting: str, resource: str) -> bool:
     """The rules of issue 4, spelled out."""
     if basis == "none":
         return False
-    if setting == "blocked" and basis != "break_glass":
+    if setting == "blocked":  # emergencies included: the person chose that this one never opens it
         return False
     if setting == "professional_access_off" and basis in ("care_relationship", "designated_doctor"):
         return False

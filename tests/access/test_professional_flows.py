@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.access import services
-from apps.access.models import AccessCode, AccessEvent
+from apps.access.models import AccessCode, AccessEvent, EmergencyAccess
 from apps.consents.models import SettingKey
 from apps.consents.privacy import professional_block, toggle_set
 from apps.notifications.models import Notification
@@ -122,18 +122,20 @@ def test_emergency_needs_a_real_justification(dr_martin, alice_record):
         services.emergency_declare(professional=dr_martin, record=alice_record, justification="urgent")
 
 
-def test_emergency_is_refused_when_the_patient_opted_out_even_for_a_blocked_professional(
-    dr_martin, alice, alice_record
-):
+def test_emergency_is_refused_to_a_blocked_professional_and_when_the_patient_opted_out(dr_martin, alice, alice_record):
     professional_block(actor=alice, record=alice_record, professional=dr_martin)
-    assert services.emergency_declare(
+    blocked = services.emergency_declare(
         professional=dr_martin, record=alice_record, justification="Unconscious patient brought to the ER"
-    ).allowed
+    )
+    assert (blocked.allowed, blocked.reason_code) == (False, "blocked")
     toggle_set(actor=alice, record=alice_record, key=SettingKey.EMERGENCY_ACCESS, on=False)
     other = ProfessionalFactory()
-    assert not services.emergency_declare(
+    opted_out = services.emergency_declare(
         professional=other, record=alice_record, justification="Unconscious patient brought to the ER"
-    ).allowed
+    )
+    assert (opted_out.allowed, opted_out.reason_code) == (False, "emergency_access_off")
+    assert blocked.reason == opted_out.reason  # neither tells the professional what the person chose
+    assert not EmergencyAccess.objects.exists()
 
 
 def test_patient_cannot_use_the_professional_door(alice, alice_record):
