@@ -10,8 +10,9 @@ from rest_framework.response import Response
 def refused_schema(name: str) -> OpenApiResponse:
     """The OpenAPI description of a refusal; ``name`` names its component in the schema."""
     return OpenApiResponse(
-        response=inline_serializer(name, {"detail": serializers.CharField()}),
-        description="Refused, with the reason in plain words in `detail`; nothing was written",
+        # Not required: a malformed body gets DRF's field errors ({"token": [...]}) instead.
+        response=inline_serializer(name, {"detail": serializers.CharField(required=False)}),
+        description="Refused, with the reason in plain words in `detail` (or an error per field); nothing was written",
     )
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.access.policy import Action
 from apps.clinical import profile
 from apps.clinical.models import FactKind, RectificationRequest
-from apps.records.selectors import RecordUnavailable, record_get_for
+from apps.records.selectors import record_get_for
 
 
 class RectificationSerializer(serializers.ModelSerializer):
@@ -83,19 +83,13 @@ def _refused(refusal: profile.FactRefused) -> ValidationError:
 
 
 def _fact(request, fact_uuid) -> profile.ProfileFact:
-    try:
-        return profile.fact_get_for(actor=request.user, fact_uuid=fact_uuid)
-    except RecordUnavailable as error:
-        raise NotFound(error.decision.reason) from None
+    return profile.fact_get_for(actor=request.user, fact_uuid=fact_uuid)
 
 
 class RecordProfileFactsApi(APIView):
     @extend_schema(responses=ProfileFactSerializer(many=True), summary="The medical profile: every fact, by kind")
     def get(self, request, record_uuid):
-        try:
-            medical = profile.profile_get(actor=request.user, record_uuid=record_uuid)
-        except RecordUnavailable as error:
-            raise NotFound(error.decision.reason) from None
+        medical = profile.profile_get(actor=request.user, record_uuid=record_uuid)
         return Response(ProfileFactSerializer(medical.facts, many=True).data)
 
     @extend_schema(
@@ -104,16 +98,11 @@ class RecordProfileFactsApi(APIView):
         summary="Declare a fact (a measurement must be a known one, in an accepted unit and range)",
     )
     def post(self, request, record_uuid):
-        try:
-            record, _decision = record_get_for(actor=request.user, record_uuid=record_uuid, action=Action.PROFILE_EDIT)
-        except RecordUnavailable as error:
-            raise NotFound(error.decision.reason) from None
+        record, _decision = record_get_for(actor=request.user, record_uuid=record_uuid, action=Action.PROFILE_EDIT)
         data = FactInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             fact = profile.fact_declare(actor=request.user, record=record, **data.validated_data)
-        except RecordUnavailable as error:
-            raise NotFound(error.decision.reason) from None
         except profile.FactRefused as refusal:
             raise _refused(refusal) from None
         return Response(ProfileFactSerializer(profile.ProfileFact(fact=fact)).data, status=status.HTTP_201_CREATED)
@@ -135,8 +124,6 @@ class ProfileFactApi(APIView):
         fields = {name: value for name, value in change.validated_data.items() if name in request.data}
         try:
             fact = profile.fact_update(actor=request.user, fact_uuid=fact_uuid, **fields)
-        except RecordUnavailable as error:
-            raise NotFound(error.decision.reason) from None
         except profile.FactRefused as refusal:
             raise _refused(refusal) from None
         return Response(ProfileFactSerializer(profile.ProfileFact(fact=fact)).data)
@@ -145,8 +132,6 @@ class ProfileFactApi(APIView):
     def delete(self, request, fact_uuid):
         try:
             profile.fact_delete(actor=request.user, fact_uuid=fact_uuid)
-        except RecordUnavailable as error:
-            raise NotFound(error.decision.reason) from None
         except profile.FactRefused as refusal:
             raise _refused(refusal) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -165,8 +150,6 @@ class FactRectificationsApi(APIView):
             rectification = profile.rectification_request(
                 actor=request.user, fact_uuid=fact_uuid, reason=data.validated_data["reason"]
             )
-        except RecordUnavailable as error:
-            raise NotFound(error.decision.reason) from None
         except profile.FactRefused as refusal:
             raise _refused(refusal) from None
         return Response(RectificationSerializer(rectification).data, status=status.HTTP_201_CREATED)

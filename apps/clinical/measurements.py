@@ -101,6 +101,11 @@ def _number(value: Decimal) -> str:
     return number_format(Decimal(f"{value.normalize():f}"), use_l10n=True)
 
 
+def _printable(value: Decimal) -> bool:
+    """Small enough to be written out in full: no measurement needs more than 15 digits."""
+    return value.is_zero() or -15 <= value.adjusted() <= 15
+
+
 def _or_list(labels: list[str]) -> str:
     if len(labels) == 1:
         return labels[0]
@@ -150,6 +155,18 @@ def measurement_check(*, code: str, value: object, unit: str) -> tuple[KnownMeas
                 "unit": unit or "?",
             },
             field="unit",
+        )
+    if not unit_range.low <= number <= unit_range.high and not _printable(number):
+        # 1e1000000 is a valid Decimal, but printing it overflows the decimal context.
+        raise FactRefused(
+            gettext("%(measurement)s: this value is not possible. Enter a value between %(low)s and %(high)s %(unit)s.")
+            % {
+                "measurement": measurement.display,
+                "unit": unit_range.label,
+                "low": _number(unit_range.low),
+                "high": _number(unit_range.high),
+            },
+            field="value",
         )
     if not unit_range.low <= number <= unit_range.high:
         raise FactRefused(

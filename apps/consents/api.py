@@ -16,7 +16,6 @@ from apps.access.policy import REASONS
 from apps.consents.models import OrganDonation, PersonalDirectives, phone_validator
 from apps.consents.selectors import directives_documents, directives_get_for
 from apps.consents.services import directives_update
-from apps.records.selectors import RecordUnavailable
 
 
 class DirectivesSerializer(serializers.Serializer):
@@ -77,24 +76,16 @@ class DirectivesApi(APIView):
             directives = directives_update(
                 actor=request.user, record=view.record, advance_directives_document=document, **fields
             )
-        except RecordUnavailable as error:
-            raise NotFound(error.decision.reason) from None
         except ValidationError as error:
             raise ApiValidationError(error.message_dict) from None
         return Response(DirectivesSerializer(directives).data)
 
 
 def _view(request, record_uuid):
-    try:
-        return directives_get_for(actor=request.user, record_uuid=record_uuid)
-    except RecordUnavailable as error:
-        raise NotFound(error.decision.reason) from None
+    return directives_get_for(actor=request.user, record_uuid=record_uuid)
 
 
 def _refuse_edit(request, record) -> None:
     """A reader who may not change: the service journals the refusal and raises."""
-    try:
-        directives_update(actor=request.user, record=record)
-    except RecordUnavailable as error:
-        raise NotFound(error.decision.reason) from None
+    directives_update(actor=request.user, record=record)
     raise NotFound()  # not reached: the policy refused the edit a moment ago

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,21 +21,43 @@ from apps.consents.explanations import EXPLANATIONS
 from apps.consents.models import SettingChange
 from apps.consents.services import privacy_state, setting_history
 from apps.records import selectors
+from healthspace.api_errors import PresentBooleanField
 
 
 def _record(request, record_uuid, action=Action.SETTINGS_READ):
-    try:
-        record, _decision = selectors.record_get_for(actor=request.user, record_uuid=record_uuid, action=action)
-    except selectors.RecordUnavailable:
-        raise NotFound() from None
+    record, _decision = selectors.record_get_for(actor=request.user, record_uuid=record_uuid, action=action)
     return record
 
 
-def _professional(value) -> User:
+def _professional(value: UUID) -> User:
     professional = User.objects.filter(uuid=value, role=Role.PROFESSIONAL).first()
     if professional is None:
-        raise ValidationError({"professional": ["No health professional with this id."]})
+        raise ValidationError({"professional": [_("No health professional with this id.")]})
     return professional
+
+
+class BlockSerializer(serializers.Serializer):
+    professional = serializers.UUIDField()
+    # Strict: "false", false and 0 unblock; anything that is not a boolean is a 400.
+    blocked = serializers.BooleanField(default=True)
+
+
+class DesignateSerializer(serializers.Serializer):
+    professional = serializers.UUIDField(allow_null=True)
+
+    def to_internal_value(self, data):
+        if hasattr(data, "get") and data.get("professional") == "":
+            data = {"professional": None}  # the form's empty choice: no designated doctor
+        return super().to_internal_value(data)
+
+
+CODE_DURATION = gettext_lazy("An access code lasts from 1 hour to 7 days.")
+
+
+class NewCodeSerializer(serializers.Serializer):
+    hours = serializers.IntegerField(
+        min_value=1, max_value=168, error_messages={"min_value": CODE_DURATION, "max_value": CODE_DURATION}
+    )
 
 
 class ProfessionalSerializer(serializers.ModelSerializer):
@@ -53,9 +79,9 @@ class SettingsSerializer(serializers.Serializer):
 
 
 class SettingsChangeSerializer(serializers.Serializer):
-    professional_access = serializers.BooleanField(required=False)
-    emergency_access = serializers.BooleanField(required=False)
-    research_use = serializers.BooleanField(required=False)
+    professional_access = PresentBooleanField(required=False)
+    emergency_access = PresentBooleanField(required=False)
+    research_use = PresentBooleanField(required=False)
 
 
 class SettingChangeSerializer(serializers.ModelSerializer):
@@ -125,20 +151,17 @@ class BlockedProfessionalsApi(APIView):
         return Response(ProfessionalSerializer(blocked, many=True).data)
 
     @extend_schema(
-        request=inline_serializer(
-            "Block", {"professional": serializers.UUIDField(), "blocked": serializers.BooleanField()}
-        ),
+        request=BlockSerializer,
         responses=ProfessionalSerializer(many=True),
         summary="Block or unblock a professional",
     )
     def post(self, request, record_uuid):
         record = _record(request, record_uuid, action=Action.SETTINGS_EDIT)
-        professional = _professional(request.data.get("professional"))
+        data = BlockSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        professional = _professional(data.validated_data["professional"])
         privacy.professional_block(
-            actor=request.user,
-            record=record,
-            professional=professional,
-            blocked=bool(request.data.get("blocked", True)),
+            actor=request.user, record=record, professional=professional, blocked=data.validated_data["blocked"]
         )
         return self.get(request, record_uuid)
 
@@ -158,13 +181,15 @@ class DesignatedDoctorApi(APIView):
         return Response({"professional": ProfessionalSerializer(doctor).data if doctor else None})
 
     @extend_schema(
-        request=inline_serializer("Designate", {"professional": serializers.UUIDField(allow_null=True)}),
+        request=DesignateSerializer,
         responses=DesignatedSerializer,
         summary="Designate a doctor (null to remove)",
     )
     def put(self, request, record_uuid):
         record = _record(request, record_uuid, action=Action.SETTINGS_EDIT)
-        value = request.data.get("professional")
+        data = DesignateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        value = data.validated_data["professional"]
         professional = _professional(value) if value else None
         privacy.designated_doctor_set(actor=request.user, record=record, professional=professional)
         return Response({"professional": ProfessionalSerializer(professional).data if professional else None})
@@ -190,7 +215,7 @@ class AccessCodesApi(APIView):
         return Response(AccessCodeSerializer(codes, many=True).data)
 
     @extend_schema(
-        request=inline_serializer("NewCode", {"hours": serializers.IntegerField(min_value=1, max_value=168)}),
+        request=NewCodeSerializer,
         responses={
             201: inline_serializer(
                 "CreatedCode",
@@ -205,10 +230,13 @@ class AccessCodesApi(APIView):
     )
     def post(self, request, record_uuid):
         record = _record(request, record_uuid, action=Action.SETTINGS_EDIT)
+        data = NewCodeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         try:
-            hours = int(request.data.get("hours", 0))
-            code, plain = access_services.access_code_create(actor=request.user, record=record, hours=hours)
-        except (TypeError, ValueError) as error:
+            code, plain = access_services.access_code_create(
+                actor=request.user, record=record, hours=data.validated_data["hours"]
+            )
+        except ValueError as error:
             raise ValidationError({"hours": [str(error)]}) from None
         return Response(
             {"id": str(code.uuid), "code": plain, "expires_at": code.expires_at}, status=status.HTTP_201_CREATED
@@ -218,8 +246,5 @@ class AccessCodesApi(APIView):
 class AccessCodeRevokeApi(APIView):
     @extend_schema(request=None, responses=AccessCodeSerializer, summary="Cancel a code")
     def post(self, request, code_uuid):
-        try:
-            code = access_services.access_code_revoke(actor=request.user, code_uuid=code_uuid)
-        except selectors.RecordUnavailable:
-            raise NotFound() from None
+        code = access_services.access_code_revoke(actor=request.user, code_uuid=code_uuid)
         return Response(AccessCodeSerializer(code).data)

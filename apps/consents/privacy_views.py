@@ -45,11 +45,30 @@ def _record(request: HttpRequest, record_uuid, action=Action.SETTINGS_READ):
     return record
 
 
-def _professional(uuid_value: str) -> User:
-    professional = User.objects.filter(uuid=uuid_value, role=Role.PROFESSIONAL).first() if uuid_value else None
-    if professional is None:
-        raise Http404
-    return professional
+class ProfessionalChoiceForm(forms.Form):
+    """Which professional: an id from the search results, checked before any query uses it."""
+
+    professional = forms.UUIDField(required=False)
+    blocked = forms.ChoiceField(choices=[("0", "0"), ("1", "1")], required=False)
+
+    def clean_professional(self) -> User | None:
+        value = self.cleaned_data["professional"]
+        if value is None:
+            return None
+        professional = User.objects.filter(uuid=value, role=Role.PROFESSIONAL).first()
+        if professional is None:
+            raise forms.ValidationError(_("No health professional with this id."))
+        return professional
+
+
+def _refused_choice(request: HttpRequest, record_uuid, form: ProfessionalChoiceForm) -> HttpResponse:
+    """Back to the privacy page, with what was wrong, as a 400: nothing was changed."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+    response = privacy_settings(request, record_uuid)
+    response.status_code = 400
+    return response
 
 
 @login_required
@@ -98,8 +117,13 @@ def privacy_toggle(request: HttpRequest, record_uuid) -> HttpResponse:
 @require_POST
 def privacy_block(request: HttpRequest, record_uuid) -> HttpResponse:
     record = _record(request, record_uuid, action=Action.SETTINGS_EDIT)
-    professional = _professional(request.POST.get("professional", ""))
-    blocked = request.POST.get("blocked") == "1"
+    form = ProfessionalChoiceForm(request.POST)
+    if form.is_valid() and form.cleaned_data["professional"] is None:
+        form.add_error("professional", _("Choose a professional from the search results."))
+    if not form.is_valid():
+        return _refused_choice(request, record_uuid, form)
+    professional = form.cleaned_data["professional"]
+    blocked = form.cleaned_data["blocked"] == "1"
     privacy.professional_block(actor=request.user, record=record, professional=professional, blocked=blocked)
     messages.success(
         request,
@@ -113,8 +137,10 @@ def privacy_block(request: HttpRequest, record_uuid) -> HttpResponse:
 @require_POST
 def privacy_designate(request: HttpRequest, record_uuid) -> HttpResponse:
     record = _record(request, record_uuid, action=Action.SETTINGS_EDIT)
-    uuid_value = request.POST.get("professional", "")
-    professional = _professional(uuid_value) if uuid_value else None
+    form = ProfessionalChoiceForm(request.POST)
+    if not form.is_valid():
+        return _refused_choice(request, record_uuid, form)
+    professional = form.cleaned_data["professional"]
     privacy.designated_doctor_set(actor=request.user, record=record, professional=professional)
     messages.success(
         request, _("Your designated doctor is saved.") if professional else _("You have no designated doctor now.")

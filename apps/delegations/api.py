@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,12 +16,9 @@ from healthspace.api_refusals import refused, refused_schema
 
 
 def _record(request, record_uuid):
-    try:
-        record, _decision = selectors.record_get_for(
-            actor=request.user, record_uuid=record_uuid, action=Action.DELEGATION_MANAGE
-        )
-    except selectors.RecordUnavailable:
-        raise NotFound() from None
+    record, _decision = selectors.record_get_for(
+        actor=request.user, record_uuid=record_uuid, action=Action.DELEGATION_MANAGE
+    )
     return record
 
 
@@ -91,6 +87,10 @@ class InviteSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
+class AcceptInvitationSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+
+
 REFUSED = refused_schema("DelegationRefused")
 
 
@@ -122,23 +122,20 @@ class DelegationRevokeApi(APIView):
         request=None, responses=DelegationSerializer, summary="Stop a caregiver, or stop helping (as the caregiver)"
     )
     def post(self, request, delegation_uuid):
-        try:
-            delegation = services.delegation_revoke(actor=request.user, delegation_uuid=delegation_uuid)
-        except selectors.RecordUnavailable:
-            raise NotFound() from None
+        delegation = services.delegation_revoke(actor=request.user, delegation_uuid=delegation_uuid)
         return Response(DelegationSerializer(delegation).data)
 
 
 class DelegationAcceptApi(APIView):
     @extend_schema(
-        request=inline_serializer("AcceptInvitation", {"token": serializers.CharField()}),
+        request=AcceptInvitationSerializer,
         responses={200: HelpedRecordSerializer, 400: REFUSED},
         summary="Accept an invitation with the token of its link",
     )
     def post(self, request):
-        token = request.data.get("token")
-        if not isinstance(token, str) or not token:
-            raise ValidationError({"token": ["This field is required."]})
+        data = AcceptInvitationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        token = data.validated_data["token"]
         try:
             delegation = services.delegation_accept(user=request.user, token=token)
         except services.DelegationRefused as refusal:

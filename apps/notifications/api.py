@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -18,37 +19,47 @@ class NotificationSerializer(serializers.ModelSerializer):
         fields = ["id", "event", "text", "record_uuid", "document_uuid", "params", "created_at", "read_at"]
 
 
+class NotificationQuerySerializer(serializers.Serializer):
+    unread = serializers.BooleanField(required=False)
+    before = serializers.UUIDField(required=False)
+
+
 class NotificationListApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("unread", bool),
-            OpenApiParameter("before", str, description="id of the last item seen"),
+            OpenApiParameter("before", OpenApiTypes.UUID, description="id of the last item seen"),
         ],
         responses=NotificationSerializer(many=True),
         summary="Your notifications, newest first",
     )
     def get(self, request):
+        # An empty parameter is the same as no parameter (a link built from an empty cursor).
+        query = NotificationQuerySerializer(data={k: v for k, v in request.query_params.items() if v != ""})
+        query.is_valid(raise_exception=True)
+        before = query.validated_data.get("before")
         items = selectors.notifications_for(
             user=request.user,
-            before_uuid=request.query_params.get("before", ""),
-            unread_only=request.query_params.get("unread") in ("1", "true"),
+            before_uuid=str(before) if before else "",
+            unread_only=query.validated_data.get("unread", False),
         )
         return Response(NotificationSerializer(items, many=True).data)
 
 
+class MarkReadSerializer(serializers.Serializer):
+    ids = serializers.ListField(child=serializers.UUIDField(), required=False, allow_null=True, max_length=1000)
+
+
 class NotificationReadApi(APIView):
     @extend_schema(
-        request=inline_serializer(
-            "MarkRead", {"ids": serializers.ListField(child=serializers.UUIDField(), required=False)}
-        ),
+        request=MarkReadSerializer,
         responses=inline_serializer("MarkedRead", {"marked": serializers.IntegerField()}),
         summary="Mark notifications read (all when no ids are given)",
     )
     def post(self, request):
-        ids = request.data.get("ids")
-        if ids is not None:
-            field = serializers.ListField(child=serializers.UUIDField())
-            ids = field.run_validation(ids)
+        data = MarkReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ids = data.validated_data.get("ids")
         return Response({"marked": services.notifications_mark_read(user=request.user, uuids=ids)})
 
 

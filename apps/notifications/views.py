@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from uuid import UUID
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -39,22 +41,35 @@ def _link(item) -> str:
     return ""
 
 
+class PageForm(forms.Form):
+    before = forms.UUIDField(required=False)
+
+
 @login_required
 def notification_centre(request: HttpRequest) -> HttpResponse:
-    items = selectors.notifications_for(user=request.user, before_uuid=request.GET.get("before", ""))
+    page = PageForm(request.GET)
+    if not page.is_valid():
+        # A hand-made "before" is not a cursor: say so, and show the first page.
+        messages.error(request, _("This page link is not valid; here are your latest notifications."))
+    before = page.cleaned_data.get("before") if page.is_valid() else None
+    items = selectors.notifications_for(user=request.user, before_uuid=str(before) if before else "")
     texts = {value: label for value, label in NotificationEvent.choices}
     rows = [(item, texts.get(item.event, item.event), _link(item)) for item in items]
     return render(
         request,
         "notifications/centre.html",
         {"rows": rows, "next": items[-1].uuid if len(items) == selectors.PAGE_SIZE else ""},
+        status=200 if page.is_valid() else 400,
     )
 
 
 @login_required
 @require_POST
 def mark_read(request: HttpRequest) -> HttpResponse:
-    uuids = request.POST.getlist("notification") or None
+    try:
+        uuids = [str(UUID(value)) for value in request.POST.getlist("notification")] or None
+    except ValueError:
+        return HttpResponseBadRequest(_("This notification id is not valid."))
     services.notifications_mark_read(user=request.user, uuids=uuids)
     return redirect("notification_centre")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
@@ -91,8 +90,5 @@ class RecordListApi(APIView):
 class RecordDetailApi(APIView):
     @extend_schema(responses=RecordDetailSerializer, summary="One record, with the basis of your access")
     def get(self, request, record_uuid):
-        try:
-            record, decision = selectors.record_get_for(actor=request.user, record_uuid=record_uuid)
-        except selectors.RecordUnavailable as error:
-            raise NotFound(error.decision.reason) from None
+        record, decision = selectors.record_get_for(actor=request.user, record_uuid=record_uuid)
         return Response(RecordDetailSerializer(record, context={"request": request, "decision": decision}).data)

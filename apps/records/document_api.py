@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +18,7 @@ from apps.records import documents, selectors
 from apps.records.document_views import TimelineFilterForm, _content_response
 from apps.records.models import Document, DocumentCategory
 from apps.records.timeline import documents_timeline
+from healthspace.api_errors import PresentBooleanField
 
 
 class FactSerializer(serializers.ModelSerializer):
@@ -100,22 +101,16 @@ class DocumentDetailSerializer(DocumentSerializer):
 class DocumentChangeSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300, required=False)
     category = serializers.ChoiceField(choices=DocumentCategory.choices, required=False)
-    masked = serializers.BooleanField(required=False)
+    masked = PresentBooleanField(required=False)
 
 
 def _record(request, record_uuid, action=Action.RECORD_VIEW):
-    try:
-        record, _decision = selectors.record_get_for(actor=request.user, record_uuid=record_uuid, action=action)
-    except selectors.RecordUnavailable as error:
-        raise NotFound(error.decision.reason) from None
+    record, _decision = selectors.record_get_for(actor=request.user, record_uuid=record_uuid, action=action)
     return record
 
 
 def _document(request, document_uuid, action=Action.DOCUMENT_READ) -> Document:
-    try:
-        return documents.document_get_for(actor=request.user, document_uuid=document_uuid, action=action)
-    except selectors.RecordUnavailable as error:
-        raise NotFound(error.decision.reason) from None
+    return documents.document_get_for(actor=request.user, document_uuid=document_uuid, action=action)
 
 
 FILTER_PARAMETERS = [
@@ -193,28 +188,23 @@ class DocumentApi(APIView):
                 document = documents.document_set_masked(
                     actor=request.user, document_uuid=document_uuid, masked=change.validated_data["masked"]
                 )
-        except selectors.RecordUnavailable as error:
-            raise NotFound(error.decision.reason) from None
         except ValueError as error:
             raise ValidationError({"detail": str(error)}) from None
-        return Response(DocumentSerializer(document or _document(request, document_uuid)).data)
+        # Nothing to change is still an attempt to edit: decided and journaled as one.
+        return Response(
+            DocumentSerializer(document or _document(request, document_uuid, action=Action.DOCUMENT_EDIT)).data
+        )
 
     @extend_schema(responses={204: None}, summary="Delete a document and its content")
     def delete(self, request, document_uuid):
-        try:
-            documents.document_delete(actor=request.user, document_uuid=document_uuid)
-        except selectors.RecordUnavailable as error:
-            raise NotFound(error.decision.reason) from None
+        documents.document_delete(actor=request.user, document_uuid=document_uuid)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class DocumentContentApi(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY}, summary="Download the content")
     def get(self, request, document_uuid):
-        try:
-            document, data = documents.document_content(actor=request.user, document_uuid=document_uuid)
-        except selectors.RecordUnavailable as error:
-            raise NotFound(error.decision.reason) from None
+        document, data = documents.document_content(actor=request.user, document_uuid=document_uuid)
         response: HttpResponse = _content_response(
             data,
             inline=False,
@@ -231,12 +221,9 @@ class RecordFactsApi(APIView):
         summary="A record's structured facts, each with its source document",
     )
     def get(self, request, record_uuid):
-        try:
-            record, decision = selectors.record_get_for(
-                actor=request.user, record_uuid=record_uuid, action=Action.PROFILE_READ
-            )
-        except selectors.RecordUnavailable:
-            raise NotFound() from None
+        record, decision = selectors.record_get_for(
+            actor=request.user, record_uuid=record_uuid, action=Action.PROFILE_READ
+        )
         facts = facts_visible_to(actor=request.user, record=record, decision=decision)
         kind = request.query_params.get("kind")
         if kind:

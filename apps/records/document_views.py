@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.access.policy import Action, decide
 from apps.access.visibility import who_can_see
 from apps.clinical.models import FactKind
-from apps.records import documents, selectors
+from apps.records import documents, inspection, selectors
 from apps.records.models import DocumentCategory, DocumentSource, DocumentStatus
 from apps.records.timeline import TimelineFilters, documents_timeline
 from apps.summaries.builder import record_summary
@@ -177,9 +178,10 @@ def document_detail(request: HttpRequest, document_uuid) -> HttpResponse:
 
 def _content_response(data: bytes, *, inline: bool, mime_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type=mime_type)
-    disposition = "inline" if inline else "attachment"
-    ascii_name = filename.encode("ascii", "ignore").decode() or "document"
-    response["Content-Disposition"] = f'{disposition}; filename="{ascii_name}"'
+    # Django escapes quotes and encodes non-ASCII names (RFC 6266 filename*): no header injection.
+    response["Content-Disposition"] = content_disposition_header(
+        not inline, inspection.served_filename(name=filename, mime_type=mime_type)
+    )
     response["X-Content-Type-Options"] = "nosniff"
     # Shown inline, a file runs no script and reaches nothing of ours.
     response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"

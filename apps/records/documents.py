@@ -202,8 +202,9 @@ def document_process(*, document_id: int) -> str:
         return "skipped"
     data = crypto.read_decrypted(storage=default_storage, name=document.blob_name, associated_id=str(document.uuid))
     try:
+        # The worker decodes (the request only read headers): damaged pixel data is found here.
         found = inspection.inspect_content(
-            data=data, declared_name=document.original_filename, max_bytes=settings.UPLOAD_MAX_BYTES
+            data=data, declared_name=document.original_filename, max_bytes=settings.UPLOAD_MAX_BYTES, decode=True
         )
         _scan(data)
         parsed = _parse(data, found.kind)

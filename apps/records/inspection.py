@@ -70,6 +70,9 @@ REJECTION_CODES = (
 # Checked from the header, before any pixel is decoded; kept here rather than
 # in Image.MAX_IMAGE_PIXELS so no other code's global setting weakens it.
 IMAGE_MAX_PIXELS = 50_000_000
+# And a ceiling on the memory the pixels take once decoded: a 50 Mpx 8-bit RGB photo
+# (150 MB) passes, a 49 Mpx 16-bit RGBA PNG (392 MB, from a 381 KB file) does not.
+IMAGE_MAX_DECODED_BYTES = 160_000_000
 
 FILENAME_MAX_CHARS = 200
 FALLBACK_FILENAME = "document"
@@ -187,11 +190,45 @@ def _truncate_keeping_extension(name: str) -> str:
     return name[:FILENAME_MAX_CHARS].rstrip(" .")
 
 
+# The extension a file is served with, by its detected type; the first is the one added.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "application/pdf": ("pdf",),
+    "image/jpeg": ("jpg", "jpeg"),
+    "image/png": ("png",),
+    "application/xml": ("xml",),
+    "application/fhir+xml": ("xml",),
+    "application/fhir+json": ("json",),
+}
+_LOOKS_LIKE_EXTENSION = re.compile(r"[A-Za-z][A-Za-z0-9]{0,7}")
+
+
+def served_filename(*, name: str, mime_type: str) -> str:
+    """The name a download is saved under: the person's name, with the real type's extension.
+
+    The extension comes from the detected content type, never from the uploaded name, so a
+    PDF named "invoice.html" (or "invoice\u202efdp.html") is saved as "invoice.pdf" and
+    opens in a PDF reader, not in the browser. ``content_disposition_header`` escapes the
+    rest; a double quote also becomes an apostrophe, for clients that ignore the escape.
+    """
+    name = sanitize_filename(name).replace('"', "'")
+    extensions = EXTENSIONS.get(mime_type, ("bin",))
+    stem, dot, extension = name.rpartition(".")
+    if dot and stem and extension.lower() in extensions:
+        return name
+    if dot and stem and _LOOKS_LIKE_EXTENSION.fullmatch(extension):
+        name = stem.rstrip(" .") or FALLBACK_FILENAME
+    return f"{name}.{extensions[0]}"
+
+
 # --- Content inspection ------------------------------------------------------------
 
 
-def inspect_content(*, data: bytes, declared_name: str = "", max_bytes: int) -> Inspection:
-    """What this file really is, or ``Rejected``. ``declared_name`` only appears in log details."""
+def inspect_content(*, data: bytes, declared_name: str = "", max_bytes: int, decode: bool = False) -> Inspection:
+    """What this file really is, or ``Rejected``. ``declared_name`` only appears in log details.
+
+    ``decode``: also decode an image's pixels (to find damaged scan data). Only the worker
+    does; a request reads headers and checksums only, so an upload's cost stays bounded.
+    """
     if not data:
         raise Rejected("empty")
     if len(data) > max_bytes:
@@ -199,9 +236,9 @@ def inspect_content(*, data: bytes, declared_name: str = "", max_bytes: int) -> 
     if data.startswith(_PDF_MAGIC):
         return _inspect_pdf(data)
     if data.startswith(_PNG_MAGIC):
-        return _inspect_image(data, "png")
+        return _inspect_image(data, "png", decode=decode)
     if data.startswith(_JPEG_MAGIC):
-        return _inspect_image(data, "jpeg")
+        return _inspect_image(data, "jpeg", decode=decode)
     head = _text_head(data)
     if head.startswith("<"):
         return _inspect_xml(data, head, declared_name)
@@ -285,22 +322,24 @@ def _pdf_has_active_content(reader: PdfReader) -> bool:
 # --- Images
 
 
-def _inspect_image(data: bytes, kind: Kind) -> Inspection:
+def _inspect_image(data: bytes, kind: Kind, *, decode: bool = False) -> Inspection:
     pillow_format = "PNG" if kind == "png" else "JPEG"
     try:
         # Image.open reads the header only. Pillow raises DecompressionBombError
-        # itself above twice its own limit; below that, our lower limit decides
+        # itself above twice its own limit; below that, our lower limits decide
         # (no warnings filter juggling: that state is process-wide, not per thread).
         with Image.open(io.BytesIO(data), formats=[pillow_format]) as image:
             width, height = image.size  # from the header: nothing decoded yet
             _check_pixels(width, height)
+            _check_decoded_bytes(image, data, kind)
             image.verify()  # structure and checksums, still without decoding
-        # verify() does not read JPEG scan data: decode once, at 1/8 scale for
-        # JPEG (DCT scaling: the whole stream is read, with little memory).
-        with Image.open(io.BytesIO(data), formats=[pillow_format]) as image:
-            if kind == "jpeg":
-                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-            image.load()
+        if decode:
+            # verify() does not read JPEG scan data: decode once, at 1/8 scale for
+            # JPEG (DCT scaling: the whole stream is read, with little memory).
+            with Image.open(io.BytesIO(data), formats=[pillow_format]) as image:
+                if kind == "jpeg":
+                    image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                image.load()
     except Rejected:
         raise
     # The warning only arrives as an exception where warnings are errors (-W error).
@@ -313,6 +352,28 @@ def _inspect_image(data: bytes, kind: Kind) -> Inspection:
     if kind == "jpeg" and not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
         raise Rejected("corrupt_image", "JPEG without its end-of-image marker")
     return Inspection(kind=kind, mime_type=MIME_TYPES[kind], width=width, height=height)
+
+
+def _check_decoded_bytes(image: Image.Image, data: bytes, kind: Kind) -> None:
+    """Refuse what would take too much memory once decoded, from the header alone.
+
+    Pixels are not enough: a 16-bit RGBA PNG costs 8 bytes a pixel, so 49 Mpx of zeros
+    (381 KB on the wire) decode to 392 MB. The cost is the larger of what the file
+    declares (bit depth × channels) and what Pillow holds (one byte per band, at least).
+    """
+    width, height = image.size
+    declared_bits = 8 * len(image.getbands())
+    if kind == "png" and data[12:16] == b"IHDR":
+        bit_depth, color_type = data[24], data[25]
+        declared_bits = bit_depth * _PNG_CHANNELS.get(color_type, 4)
+    bytes_per_pixel = max(declared_bits / 8, len(image.getbands()))
+    decoded = int(width * height * bytes_per_pixel)
+    if decoded > IMAGE_MAX_DECODED_BYTES:
+        raise Rejected("image_bomb", f"{width}x{height}, {decoded} bytes once decoded")
+
+
+# Channels per PNG colour type (grey, RGB, palette, grey+alpha, RGBA).
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
 
 def _check_pixels(width: int, height: int) -> None:
@@ -500,6 +561,7 @@ def _render_pdf_page(data: bytes, max_px: int) -> Image.Image:
 def _render_image(data: bytes, max_px: int) -> Image.Image:
     with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
         _check_pixels(*image.size)
+        _check_decoded_bytes(image, data, "png" if image.format == "PNG" else "jpeg")
         if image.format == "JPEG":
             image.draft("RGB", (max_px, max_px))  # decode at a reduced scale directly
         # Phones store portrait photos sideways plus an orientation tag.

@@ -7,11 +7,9 @@ from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.records.selectors import RecordUnavailable
 from apps.summaries import exports
 from apps.summaries.models import ExportStatus, SummaryExport
 from apps.summaries.views import pdf_response
@@ -45,22 +43,16 @@ class SummaryPdfRequestApi(APIView):
         summary="Start a summary PDF (IPS sections); ready at once for small records, else built in the background",
     )
     def post(self, request, record_uuid):
-        try:
-            export = exports.summary_export_request_for(
-                actor=request.user, record_uuid=record_uuid, language=get_language()
-            )
-        except RecordUnavailable as error:
-            raise NotFound(error.decision.reason) from None
+        export = exports.summary_export_request_for(
+            actor=request.user, record_uuid=record_uuid, language=get_language()
+        )
         return Response(SummaryExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
 
 
 class SummaryExportApi(APIView):
     @extend_schema(responses=SummaryExportSerializer, summary="A summary PDF export: status and progress (0-100)")
     def get(self, request, export_uuid):
-        try:
-            export = exports.summary_export_get_for(actor=request.user, export_uuid=export_uuid)
-        except RecordUnavailable as error:
-            raise NotFound(error.decision.reason) from None
+        export = exports.summary_export_get_for(actor=request.user, export_uuid=export_uuid)
         return Response(SummaryExportSerializer(export).data)
 
 
@@ -72,8 +64,6 @@ class SummaryExportDownloadApi(APIView):
     def get(self, request, export_uuid):
         try:
             export, data = exports.summary_export_content(actor=request.user, export_uuid=export_uuid)
-        except RecordUnavailable as error:
-            raise NotFound(error.decision.reason) from None
         except exports.ExportNotReady as not_ready:
             return Response(
                 {"detail": "The summary PDF is not ready.", "status": not_ready.export.status},

@@ -6,11 +6,10 @@ from dataclasses import asdict
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.records.selectors import RecordUnavailable, record_get_for
+from apps.records.selectors import record_get_for
 from apps.summaries.builder import record_summary
 
 
@@ -28,11 +27,8 @@ class RecordSummaryApi(APIView):
         "vaccinations, new documents since your last visit; every line with its source documents' ids",
     )
     def get(self, request, record_uuid):
-        try:
-            record, _decision = record_get_for(actor=request.user, record_uuid=record_uuid)
-            summary = record_summary(actor=request.user, record=record)
-        except RecordUnavailable:
-            raise NotFound() from None
+        record, _decision = record_get_for(actor=request.user, record_uuid=record_uuid)
+        summary = record_summary(actor=request.user, record=record)
         return Response(
             {
                 "record": str(record.uuid),

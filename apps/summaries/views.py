@@ -7,6 +7,7 @@ from uuid import UUID
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,7 +19,7 @@ REFRESH_SECONDS = 3
 
 def pdf_response(export: SummaryExport, data: bytes) -> HttpResponse:
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{exports.export_filename(export)}"'
+    response["Content-Disposition"] = content_disposition_header(True, exports.export_filename(export))
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -333,14 +333,23 @@ def _start(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]
     return run_django(tmp_path, PRINT_KEYS, **variables)
 
 
-PRODUCTION = {"HEALTHSPACE_ENV": "production", "SECRET_KEY": "x" * 50, "DATABASE_URL": "postgres://u:p@db/hs"}
+PRODUCTION = {
+    "HEALTHSPACE_ENV": "production",
+    "SECRET_KEY": "x" * 50,
+    "DATABASE_URL": "postgres://u:p@db/hs",
+    "REDIS_URL": "redis://127.0.0.1:9/0",
+    "ALLOWED_HOSTS": "health.example.org",
+}
 
 
-def test_embedded_default_uses_a_development_key_derived_from_secret_key(tmp_path):
+def test_embedded_default_uses_a_random_key_generated_into_var(tmp_path):
     result = _start(tmp_path)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["embedded-dev-derived-from-secret-key", "32"]
+    key_id, size = result.stdout.split()
+    assert key_id.startswith("embedded-")
+    assert size == "32"
+    assert (tmp_path / "var" / "secrets" / "document_master_keys").read_text().startswith(key_id + ":")
 
 
 def test_production_without_document_master_keys_refuses_to_start(tmp_path):
