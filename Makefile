@@ -14,7 +14,7 @@ WEASYPRINT_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-de
 BUILD_DEBS := gettext
 BROWSER_DEBS := chromium
 
-.PHONY: help run test test-sqlite test-postgres test-browser bench lint install system-deps browser-deps services messages
+.PHONY: help run test check-deploy test-sqlite test-postgres test-browser bench lint install system-deps browser-deps services messages
 
 help:
 	@echo "make run   - install, migrate, seed the demo, serve on http://$(HOST):$(PORT)"
@@ -80,9 +80,21 @@ services:
 	fi
 
 test: install messages
+	$(MAKE) --no-print-directory check-deploy
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 	$(MAKE) --no-print-directory test-browser
+
+# Django's deployment checks and ours, with production settings: fresh random keys and
+# addresses that are never contacted (`check` opens no database or Redis connection).
+check-deploy: install
+	@echo "== manage.py check --deploy with production settings =="
+	@HEALTHSPACE_ENV=production \
+	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	DOCUMENT_MASTER_KEYS="check:$$($(PY) -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')" \
+	DATABASE_URL=postgres://healthspace@127.0.0.1:9/healthspace REDIS_URL=redis://127.0.0.1:9/0 \
+	ALLOWED_HOSTS=health.example.org SITE_URL=https://health.example.org \
+	$(PY) manage.py check --deploy --fail-level WARNING
 
 test-sqlite: install
 	@echo "== Suite on SQLite (embedded default) =="
