@@ -3,6 +3,7 @@ dr_martin (professional), sam (support agent), olga (operator)."""
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
@@ -86,7 +87,10 @@ def sam(db):
 
 @pytest.fixture
 def olga(db):
-    return OperatorFactory(email="olga@example.test", display_name="Olga Operator")
+    # Operators must use a second factor to reach the admin site.
+    user = OperatorFactory(email="olga@example.test", display_name="Olga Operator")
+    totp_device(user)
+    return user
 
 
 def current_code(user) -> str:
@@ -95,8 +99,10 @@ def current_code(user) -> str:
     return f"{totp.token():0{device.digits}d}"
 
 
-def logged_in_client(user, *, verified: bool = True) -> Client:
-    """A client logged in as ``user``; ``verified`` also passes the second factor when the user has one."""
+def logged_in_client(user, *, verified: bool = True, reauthenticated: bool = True) -> Client:
+    """A client logged in as ``user``; ``verified`` also passes the second factor when the user has one;
+    ``reauthenticated``: the person just typed their password again (allauth's re-authentication),
+    so sensitive acts go through; tests of the re-authentication page pass False."""
     client = Client()
     client.force_login(user)
     device = user.totpdevice_set.filter(confirmed=True).first()
@@ -104,7 +110,25 @@ def logged_in_client(user, *, verified: bool = True) -> Client:
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
+    if reauthenticated:
+        password_confirmed(client, user)
     return client
+
+
+def password_confirmed(client: Client, user, *, seconds_ago: float = 0) -> None:
+    """Records in the client's session that ``user`` re-typed their password ``seconds_ago``,
+    as allauth's re-authentication page does."""
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+
+    session = client.session
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": time.time() - seconds_ago, "reauthenticated": True}
+    ]
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session.save()
 
 
 @pytest.fixture
