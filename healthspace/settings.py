@@ -136,7 +136,17 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", ("postgres", "postgresql", "sqlite"))
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Under ASGI each request may run in another thread, and a persistent connection
+    # (CONN_MAX_AGE > 0) stays open per thread: connections pile up until PostgreSQL refuses
+    # new clients. psycopg 3's pool lends one to each request and takes it back after.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2, minimum=0),
+            "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10, minimum=1),
+            # A request waits this long for a connection, then gets a 503 (healthspace.views.server_error).
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+        }
 elif PRODUCTION:
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL when HEALTHSPACE_ENV=production.")
 else:

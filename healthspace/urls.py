@@ -39,3 +39,4 @@ urlpatterns = [
     path("", include("apps.clinical.urls")),
     path("", include("apps.records.urls")),
 ]
+handler500 = "healthspace.views.server_error"

@@ -1,8 +1,9 @@
-"""Service-level pages: health check, web app manifest, CSRF failure."""
+"""Service-level pages: health check, web app manifest, CSRF failure, overload."""
 
 from __future__ import annotations
 
 import logging
+import sys
 import uuid
 
 from django.conf import settings
@@ -77,3 +78,25 @@ def manifest(request: HttpRequest) -> JsonResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "errors/csrf.html", status=403)
+
+
+# How long a client should wait before trying again when the service is overloaded.
+RETRY_AFTER_SECONDS = 5
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: overload (no database connection free within DATABASE_POOL_TIMEOUT) is a 503
+    with Retry-After, "busy, try again", and nothing was done; any other error is Django's 500."""
+    from django.views.defaults import server_error as django_server_error
+    from psycopg_pool import PoolTimeout
+
+    error = sys.exc_info()[1]
+    if isinstance(error, PoolTimeout) or isinstance(getattr(error, "__cause__", None), PoolTimeout):
+        response = HttpResponse(
+            _("The service is very busy. Please try again in a few seconds."),
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return django_server_error(request)
