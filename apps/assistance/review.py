@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.access.policy import Action, Resource, journal_note
@@ -25,31 +26,29 @@ REVIEWED_KINDS = (LetterKind.NEW_PASSWORD, LetterKind.SECOND_FACTOR)
 NEW_PASSWORD_SESSION_KEY = "assistance_new_password_required"
 
 
-def account_acts_to_review(*, user: User) -> list[AccountLetter]:
-    """Account acts under a mandate on the person's own record that they have not seen yet."""
-    return list(
-        AccountLetter.objects.filter(
-            record__owner=user, seen_at__isnull=True, disputed_at__isnull=True, kind__in=REVIEWED_KINDS
-        ).select_related("agent", "mandate__structure")
+def _unreviewed(user: User) -> QuerySet[AccountLetter]:
+    """Account acts under a mandate on the person's own record that they have neither seen nor disputed."""
+    return AccountLetter.objects.filter(
+        record__owner=user, seen_at__isnull=True, disputed_at__isnull=True, kind__in=REVIEWED_KINDS
     )
+
+
+def account_acts_to_review(*, user: User) -> list[AccountLetter]:
+    return list(_unreviewed(user).select_related("agent", "mandate__structure"))
 
 
 def flag_session_at_login(*, request: HttpRequest, user: User) -> None:
     """At login: remember in the session what the person must see (or do) first."""
     if PasswordChangeRequired.objects.filter(user=user).exists():
         request.session[NEW_PASSWORD_SESSION_KEY] = True
-    if AccountLetter.objects.filter(
-        record__owner=user, seen_at__isnull=True, disputed_at__isnull=True, kind__in=REVIEWED_KINDS
-    ).exists():
+    if _unreviewed(user).exists():
         request.session[REVIEW_SESSION_KEY] = True
 
 
 @transaction.atomic
 def account_acts_acknowledge(*, user: User) -> int:
     """The person saw the list and says it was them."""
-    return AccountLetter.objects.filter(
-        record__owner=user, seen_at__isnull=True, disputed_at__isnull=True, kind__in=REVIEWED_KINDS
-    ).update(seen_at=timezone.now())
+    return _unreviewed(user).update(seen_at=timezone.now())
 
 
 def account_acts_dispute(*, user: User) -> list[Mandate]:
@@ -60,11 +59,7 @@ def account_acts_dispute(*, user: User) -> list[Mandate]:
 
     now = timezone.now()
     with transaction.atomic():
-        acts = list(
-            AccountLetter.objects.select_for_update(of=("self",))
-            .filter(record__owner=user, seen_at__isnull=True, disputed_at__isnull=True, kind__in=REVIEWED_KINDS)
-            .select_related("record")
-        )
+        acts = list(_unreviewed(user).select_for_update(of=("self",)).select_related("record"))
         mandate_ids = {act.mandate_id for act in acts}
         mandates = list(Mandate.objects.filter(pk__in=mandate_ids).select_related("record", "agent"))
         for mandate in mandates:
