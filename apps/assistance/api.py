@@ -86,7 +86,7 @@ def _require_recent_login(request) -> None:
     if isinstance(request.successful_authenticator, SessionAuthentication) and is_reauthentication_required(
         request._request, app=""
     ):
-        raise PermissionDenied(_("Confirm your password again before you start a mandate."))
+        raise PermissionDenied(_("Confirm your password again before you act on a mandate."))
 
 
 class RecordMandatesApi(APIView):

@@ -165,3 +165,47 @@ def test_print_summary_only_cannot_read_the_profile_or_documents_over_http(as_us
     assert AccessEvent.objects.filter(actor_uuid=sam.uuid, action=Action.PROFILE_READ, outcome="denied").exists()
     made = agent.post(f"/api/v1/records/{alice_record.uuid}/summary/pdf/")
     assert made.status_code in (200, 201, 202), made.content
+
+
+# --- Re-authentication before a mandate is started or countersigned (breach 13) ---------------
+
+REAUTHENTICATE = "/accounts/reauthenticate/"
+
+
+def _stale(user):
+    from tests.conftest import logged_in_client
+
+    return logged_in_client(user, reauthenticated=False)
+
+
+def test_starting_a_mandate_through_the_api_in_a_stale_session_is_refused(sam, josette):
+    structure_manager(sam)
+
+    response = _start(_stale(sam), josette)
+
+    assert response.status_code == 403
+    assert not Mandate.objects.exists()
+
+
+def test_starting_a_mandate_on_the_desk_in_a_stale_session_asks_the_password(sam, josette):
+    structure_manager(sam)
+
+    response = _stale(sam).post("/assistance/start/", {"scopes": ["upload_documents"], "days": 30})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(REAUTHENTICATE)
+    assert not Mandate.objects.exists()
+
+
+def test_countersigning_in_a_stale_session_is_refused_on_the_page_and_the_api(as_user, sam, josette):
+    manager = structure_manager(sam)
+    body = _start(as_user(sam), josette).json()
+    boss = _stale(manager)
+
+    api = boss.post(f"/api/v1/mandates/{body['id']}/countersign/")
+    web = boss.post(f"/assistance/structure/{body['id']}/countersign/")
+
+    assert api.status_code == 403
+    assert web["Location"].startswith(REAUTHENTICATE)
+    mandate = Mandate.objects.get()
+    assert (mandate.confirmed_at, mandate.confirmed_by) == (None, None)
