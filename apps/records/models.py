@@ -6,6 +6,7 @@ import uuid
 from datetime import date
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -202,6 +203,11 @@ class Document(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Full-text search (French): title weight A; text, type, author, organisation weight B.
+    # On PostgreSQL a trigger keeps it in step with those columns for every writer (ORM,
+    # bulk inserts, raw SQL) and a GIN index serves it (migration 0006); on SQLite it stays
+    # NULL and search falls back to icontains.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("document")

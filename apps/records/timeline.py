@@ -52,13 +52,12 @@ def _ordered(record: Record) -> QuerySet[Document]:
 
 def _search(documents: QuerySet[Document], query: str) -> QuerySet[Document]:
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchVector
+        from django.contrib.postgres.search import SearchQuery
 
-        vector = SearchVector("title", weight="A", config="french") + SearchVector(
-            "extracted_text", "type_display", "author_name", "organisation", weight="B", config="french"
-        )
-        return documents.annotate(search=vector).filter(
-            Q(search=SearchQuery(query, config="french", search_type="websearch")) | Q(title__icontains=query)
+        # The stored vector (trigger-maintained, GIN-indexed; migration 0006): nothing is computed
+        # per document at query time. The title substring keeps partial words ("glyc") finding titles.
+        return documents.filter(
+            Q(search_vector=SearchQuery(query, config="french", search_type="websearch")) | Q(title__icontains=query)
         )
     # The embedded default has no stemming: a plain case-insensitive match.
     terms = [term for term in query.split() if term]
@@ -118,6 +117,10 @@ def documents_timeline(
         .values_list("category")
         .annotate(n=Count("id"))
     )
+    # The page shows neither the text nor the vector: up to 200 kB per document left in the database.
+    documents = documents.defer("extracted_text", "search_vector")
     page = list(_after_cursor(documents, cursor)[: limit + 1]) if cursor else list(documents[: limit + 1])
+    for document in page:
+        document.record = record  # the one record they belong to, not one query per document
     next_cursor = encode_cursor(page[limit - 1]) if len(page) > limit else ""
     return TimelinePage(documents=page[:limit], next_cursor=next_cursor, category_counts=counts)
