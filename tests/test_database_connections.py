@@ -71,3 +71,26 @@ def test_any_other_error_stays_a_server_error(db):
 
     assert response.status_code == 500
     assert "Retry-After" not in response
+
+
+def test_postgresql_statements_are_cancelled_after_30_seconds_by_default(tmp_path):
+    database = _database(tmp_path, DATABASE_URL="postgres://healthspace@127.0.0.1:5432/healthspace")
+
+    assert database["OPTIONS"]["options"].startswith("-c statement_timeout=30000 ")
+
+
+def test_the_statement_timeout_is_set_from_the_environment(tmp_path):
+    database = _database(
+        tmp_path,
+        DATABASE_URL="postgres://healthspace@127.0.0.1:5432/healthspace",
+        DATABASE_STATEMENT_TIMEOUT_MS="5000",
+    )
+
+    assert database["OPTIONS"]["options"].startswith("-c statement_timeout=5000 ")
+
+
+def test_postgresql_jit_is_off(tmp_path):
+    # Compiling short indexed queries cost more than running them (the summary's per-thing lookups).
+    database = _database(tmp_path, DATABASE_URL="postgres://healthspace@127.0.0.1:5432/healthspace")
+
+    assert database["OPTIONS"]["options"].endswith(" -c jit=off")

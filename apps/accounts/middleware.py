@@ -12,7 +12,7 @@ from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -26,6 +26,10 @@ from apps.accounts.two_factor import has_two_factor
 SESSION_SEEN_COOKIE = "hs_seen"
 # When the person logged in (seconds since the epoch): the absolute timeout counts from it.
 SESSION_LOGIN_AT_KEY = "hs_login_at"
+# When the session's expiry was last pushed back. Saving it on every request cost every request
+# a write and a commit; once a minute keeps the idle timeout within a minute of exact.
+SESSION_REFRESHED_AT_KEY = "hs_refreshed_at"
+SESSION_REFRESH_SECONDS = 60
 
 
 def session_outlived(session) -> bool:
@@ -79,8 +83,8 @@ class TwoFactorMiddleware:
 
 class SessionExpiryMiddleware:
     """Ends a session after SESSION_ABSOLUTE_SECONDS from login even if it stayed active (the idle
-    timeout is SESSION_COOKIE_AGE, renewed at each request), and says "your session expired"
-    instead of a bare login page."""
+    timeout is SESSION_COOKIE_AGE, renewed by activity at most once a minute), and says "your
+    session expired" instead of a bare login page."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -97,6 +101,7 @@ class SessionExpiryMiddleware:
         user_before = request.user.pk if request.user.is_authenticated else None
         response = self.get_response(request)
         self._stamp_login(request, user_before)
+        self._refresh_expiry(request)
         if getattr(request, "explicit_logout", False):
             response.delete_cookie(SESSION_SEEN_COOKIE)
         elif request.user.is_authenticated and not had_session:
@@ -127,6 +132,17 @@ class SessionExpiryMiddleware:
             return
         if request.user.pk != user_before or SESSION_LOGIN_AT_KEY not in request.session:
             request.session[SESSION_LOGIN_AT_KEY] = time.time()
+
+    @staticmethod
+    def _refresh_expiry(request: HttpRequest) -> None:
+        # A modified session is saved with a new expiry (server side and cookie) by SessionMiddleware.
+        # Only a logged-in session: an API call with a token has none to keep alive.
+        if not request.user.is_authenticated or SESSION_KEY not in getattr(request, "session", {}):
+            return
+        refreshed_at = request.session.get(SESSION_REFRESHED_AT_KEY)
+        now = time.time()
+        if not isinstance(refreshed_at, int | float) or not 0 <= now - refreshed_at < SESSION_REFRESH_SECONDS:
+            request.session[SESSION_REFRESHED_AT_KEY] = now
 
 
 class WebSocketSecondFactorMiddleware(BaseMiddleware):
