@@ -93,7 +93,24 @@ class AccessEvent(models.Model):
         verbose_name = _("access event")
         verbose_name_plural = _("access events")
         ordering = ["-seq"]
-        indexes = [models.Index(fields=["record_uuid", "-seq"])]
+        indexes = [
+            models.Index(fields=["record_uuid", "-seq"]),
+            # "New since your last visit": someone's previous summary reads of a record, found
+            # directly; only those rows are indexed (a small part of the journal).
+            models.Index(
+                fields=["record_uuid", "actor_uuid", "-seq"],
+                condition=models.Q(action="profile.read", outcome=Outcome.ALLOWED),  # policy.Action.PROFILE_READ
+                name="accessevent_profile_read_idx",
+            ),
+            # The access history: "was this person here before?" (first-access badge) in one lookup,
+            # and "refused only" without reading the record's allowed entries.
+            models.Index(fields=["record_uuid", "actor_uuid", "seq"], name="accessevent_record_actor_idx"),
+            models.Index(
+                fields=["record_uuid", "-seq"],
+                condition=models.Q(outcome=Outcome.DENIED),
+                name="accessevent_denied_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.actor_label} {self.action} {self.outcome}"

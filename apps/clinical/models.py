@@ -3,6 +3,8 @@ each pointing back to the document it came from."""
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
 import uuid
 
 from django.db import models
@@ -21,6 +23,41 @@ class FactKind(models.TextChoices):
 class FactOrigin(models.TextChoices):
     IMPORTED = "imported", _("from a document")
     DECLARED = "declared", _("declared")
+
+
+THING_KEY_LENGTH = 255
+
+
+def fold(text: str) -> str:
+    """Text compared as a reader would: no accents, no case, single spaces."""
+    text = unicodedata.normalize("NFKD", text or "")
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).casefold().split())
+
+
+def thing_key_for(code_system: str, code: str, display: str) -> str:
+    """What makes two facts the same thing: the same code in the same system, else the same words."""
+    key = f"{code_system}|{code}" if code else f"text|{fold(display)}"
+    if len(key) > THING_KEY_LENGTH:
+        # Folding can lengthen a text (NFKD); a digest keeps long keys distinct within the column.
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        key = f"{key[: THING_KEY_LENGTH - len(digest) - 1]}#{digest}"
+    return key
+
+
+class ThingKeyField(models.CharField):
+    """thing_key_for() of the row, recomputed whenever the row is written: save(), create() and
+    bulk_create() all call pre_save, so no writer can store a stale or missing key."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("max_length", THING_KEY_LENGTH)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        value = thing_key_for(model_instance.code_system, model_instance.code, model_instance.display)
+        setattr(model_instance, self.attname, value)
+        return value
 
 
 class ClinicalFact(models.Model):
@@ -46,6 +83,8 @@ class ClinicalFact(models.Model):
     reference_text = models.CharField(max_length=200, blank=True)
     interpretation = models.CharField(max_length=50, blank=True)
     detail = models.CharField(max_length=500, blank=True, help_text="Reaction, severity, dosage, route...")
+    # Groups facts into one "thing" for the summary's latest line and trend (see thing_key_for()).
+    thing_key = ThingKeyField()
     code_known = models.BooleanField(default=True, help_text="False when only the original text was available")
     origin = models.CharField(max_length=10, choices=FactOrigin.choices, default=FactOrigin.IMPORTED)
     # Kept when the document is deleted, so the fact can say which source it had.
@@ -61,10 +100,18 @@ class ClinicalFact(models.Model):
         indexes = [
             models.Index(fields=["record", "kind", "-effective_date"]),
             models.Index(fields=["record", "code"]),
+            # The summary ranks each thing's facts by date (window functions) within the record.
+            models.Index(fields=["record", "kind", "thing_key", "-effective_date"], name="clinicalfact_thing_date_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.display}"
+
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"code_system", "code", "display"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "thing_key"}
+        super().save(*args, **kwargs)
 
 
 class RectificationRequest(models.Model):

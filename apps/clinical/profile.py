@@ -144,7 +144,13 @@ def _open_rectifications() -> Prefetch:
 def _visible_facts(*, actor: User, record: Record, decision: Decision):
     from apps.clinical.selectors import facts_visible_to
 
-    return facts_visible_to(actor=actor, record=record, decision=decision).prefetch_related(_open_rectifications())
+    # The source document's link only (uuid, title): never its extracted text, once per fact.
+    fact_fields = [f.name for f in ClinicalFact._meta.concrete_fields]
+    return (
+        facts_visible_to(actor=actor, record=record, decision=decision)
+        .only(*fact_fields, "source_document__uuid", "source_document__title")
+        .prefetch_related(_open_rectifications())
+    )
 
 
 def _build(*, actor: User, record: Record, decision: Decision) -> MedicalProfile:

@@ -7,20 +7,20 @@ disagree, the line says so and shows both values.
 
 from __future__ import annotations
 
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Prefetch
+from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
 
 from apps.access.models import AccessEvent, Outcome
 from apps.access.policy import Action, Decision, Resource, authorize
 from apps.access.professional import visible_documents_filter
-from apps.clinical.models import ClinicalFact, FactKind, RectificationRequest
-from apps.clinical.selectors import facts_visible_to
+from apps.clinical.models import ClinicalFact, FactKind, RectificationRequest, fold, thing_key_for
+from apps.clinical.selectors import facts_visible_to, things_of_record
 from apps.records.models import Document, DocumentStatus, Record
 from apps.records.selectors import RecordUnavailable
 
@@ -157,16 +157,6 @@ def unit_display(unit: str) -> str:
     return UNIT_DISPLAY.get(unit, unit)
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text or "")
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).casefold().split())
-
-
-def _key(fact: ClinicalFact) -> tuple[str, str]:
-    # The same thing from two sources: same code in the same system, else the same words.
-    return (fact.code_system, fact.code) if fact.code else ("text", _fold(fact.display))
-
-
 def _value(fact: ClinicalFact) -> str:
     if fact.value_decimal is not None:
         return f"{fact.value_decimal.normalize():f}"
@@ -185,12 +175,12 @@ def _merge(facts: list[ClinicalFact]) -> list[SummaryLine]:
     """One line per (thing, date); sources gathered; differing values kept as a conflict."""
     groups: dict[tuple, list[ClinicalFact]] = defaultdict(list)
     for fact in facts:
-        groups[(*_key(fact), fact.effective_date)].append(fact)
+        groups[(fact.thing_key, fact.effective_date)].append(fact)
     lines = []
     for group in groups.values():
         first = group[0]
         values = sorted({_value(f) + (f" {f.unit}" if f.unit else "") for f in group if _value(f)})
-        rectified = [r.reason for f in group for r in f.rectifications.all() if r.withdrawn_at is None]
+        rectified = [f.open_rectification for f in group if f.open_rectification is not None]
         lines.append(
             SummaryLine(
                 kind=first.kind,
@@ -230,10 +220,9 @@ def _newest_first(lines: list[SummaryLine]) -> list[SummaryLine]:
 
 
 def _latest_per_thing(lines: list[SummaryLine]) -> list[SummaryLine]:
-    latest: dict[tuple[str, str], SummaryLine] = {}
+    latest: dict[str, SummaryLine] = {}
     for line in _newest_first(lines):
-        key = (line.code_system, line.code) if line.code else ("text", _fold(line.display))
-        latest.setdefault(key, line)
+        latest.setdefault(thing_key_for(line.code_system, line.code, line.display), line)
     return list(latest.values())
 
 
@@ -242,20 +231,26 @@ def _active(line: SummaryLine) -> bool:
 
     if line.end is not None and line.end < timezone.localdate():
         return False
-    return _fold(line.status) not in INACTIVE_STATUSES
+    return fold(line.status) not in INACTIVE_STATUSES
 
 
 def _serious(line: SummaryLine) -> bool:
-    text = _fold(line.display)
+    text = fold(line.display)
     return any(word in text for word in SERIOUS_WORDS)
 
 
-def _series(facts: list[ClinicalFact]) -> list[ResultSeries]:
-    by_thing: dict[tuple[str, str], list[ClinicalFact]] = defaultdict(list)
+def _series(facts: list[ClinicalFact], order: list[str]) -> list[ResultSeries]:
+    """One series per thing of ``order`` (already the display order, see _top_series), from the
+    facts _facts() loaded for it: those at its latest date and at its TREND_POINTS latest dates
+    with a number (all that the series shows)."""
+    by_thing: dict[str, list[ClinicalFact]] = {key: [] for key in order}
     for fact in facts:
-        by_thing[_key(fact)].append(fact)
+        if fact.thing_key in by_thing:  # not a series of equal rank left out at the limit
+            by_thing[fact.thing_key].append(fact)
     series = []
     for group in by_thing.values():
+        if not group:  # its facts went between the two reads
+            continue
         lines = _newest_first(_merge(group))
         latest = lines[0]
         latest_fact = next(f for f in group if str(f.uuid) in latest.fact_ids)
@@ -284,15 +279,167 @@ def _series(facts: list[ClinicalFact]) -> list[ResultSeries]:
                 and ((low is not None and value < low) or (high is not None and value > high)),
             )
         )
-    series.sort(key=lambda s: (s.latest.date or date.min, s.display), reverse=True)
+    series.sort(key=lambda s: (s.latest.date or date.min, s.display), reverse=True)  # stable: ties keep order
     return series[:RESULTS_LIMIT]
 
 
-def _facts(record: Record, actor: User, decision: Decision) -> list[ClinicalFact]:
-    facts = facts_visible_to(actor=actor, record=record, decision=decision).prefetch_related(
-        Prefetch("rectifications", queryset=RectificationRequest.objects.order_by("-created_at"))
+# The fact columns the summary reads; the source document's uuid and title only (never its text).
+SUMMARY_FACT_FIELDS = (
+    "uuid",
+    "kind",
+    "thing_key",
+    "code_system",
+    "code",
+    "display",
+    "status",
+    "effective_date",
+    "effective_end",
+    "value_decimal",
+    "value_text",
+    "unit",
+    "reference_low",
+    "reference_high",
+    "reference_text",
+    "detail",
+    "origin",
+    "source_label",
+    "declared_by_label",
+    "source_document",
+    "source_document__uuid",
+    "source_document__title",
+)
+
+
+@dataclass(frozen=True)
+class _Thing:
+    """What the summary needs to know of one thing before loading any of its facts."""
+
+    kind: str
+    key: str
+    latest: date | None  # its latest visible date (None: its visible facts are undated)
+    name: str | None  # the display of the first stored visible fact at that date (None: nothing visible)
+    oldest_point: date | None  # results: the date of its TREND_POINTS-th latest point (None: fewer)
+
+    @property
+    def seen(self) -> bool:
+        return self.name is not None
+
+    @property
+    def rank(self) -> tuple[date, str]:
+        # The summary's order (descending): latest date, undated last, then the line's name.
+        return (self.latest or date.min, self.name or "")
+
+
+def _things(record: Record, visible: QuerySet[ClinicalFact]) -> list[_Thing]:
+    """Every thing of the record with its latest visible date, through index lookups per thing
+    (ORDER BY date DESC LIMIT 1 among its visible facts): none of its history is read beyond the
+    newest visible facts (a hidden newer fact is skipped, and never hides an older visible one)."""
+    same = visible.filter(kind=OuterRef("kind"), thing_key=OuterRef("thing_key"))
+    dated = same.filter(effective_date__isnull=False).order_by("-effective_date")
+    rows = (
+        things_of_record(record)
+        .annotate(
+            latest=Subquery(dated.values("effective_date")[:1]),
+            name=Coalesce(
+                Subquery(same.filter(effective_date=OuterRef("latest")).order_by("pk").values("display")[:1]),
+                Subquery(same.filter(effective_date__isnull=True).order_by("pk").values("display")[:1]),
+            ),
+            oldest_point=Case(
+                When(
+                    kind=FactKind.OBSERVATION,
+                    then=Subquery(
+                        dated.filter(value_decimal__isnull=False)
+                        .values("effective_date")
+                        .distinct()[TREND_POINTS - 1 : TREND_POINTS]
+                    ),
+                )
+            ),
+        )
+        .values_list("kind", "thing_key", "latest", "name", "oldest_point")
     )
-    return list(facts)
+    return [_Thing(*row) for row in rows]
+
+
+def _top_series(things: list[_Thing]) -> tuple[list[list[_Thing]], set[str]]:
+    """The result series that may be shown, as groups of equal rank in display order, enough
+    groups for RESULTS_LIMIT series; and the keys whose order within their group is still to be
+    decided (by storage order: the series whose first visible fact was stored first comes first)."""
+    groups: dict[tuple[date, str], list[_Thing]] = defaultdict(list)
+    for thing in things:
+        if thing.kind == FactKind.OBSERVATION and thing.seen:
+            groups[thing.rank].append(thing)
+    shown, count = [], 0
+    for rank in sorted(groups, reverse=True):
+        if count >= RESULTS_LIMIT:
+            break
+        shown.append(groups[rank])
+        count += len(groups[rank])
+    return shown, {thing.key for group in shown if len(group) > 1 for thing in group}
+
+
+def _shown(visible: QuerySet[ClinicalFact], things: list[_Thing], series: list[_Thing], tied: set[str]) -> Q:
+    """The facts shown, as index ranges: each thing's facts at its latest date, the trend points of
+    the series, and for series of equal rank the first visible fact (to order them)."""
+    shown = Q(pk__isnull=True)  # nothing: the query still runs, so every summary runs the same queries
+    lines: dict[tuple[str, date | None], list[str]] = defaultdict(list)
+    keys = {thing.key for thing in series}
+    for thing in things:
+        if thing.seen and (thing.kind != FactKind.OBSERVATION or thing.key in keys):
+            lines[(thing.kind, thing.latest)].append(thing.key)
+    for (kind, day), same_day in lines.items():
+        shown |= Q(kind=kind, thing_key__in=same_day, effective_date=day)  # day None: IS NULL
+    points: dict[date | None, list[str]] = defaultdict(list)
+    for thing in series:
+        points[thing.oldest_point].append(thing.key)
+    for oldest, same_oldest in points.items():
+        point = Q(kind=FactKind.OBSERVATION, thing_key__in=same_oldest, value_decimal__isnull=False)
+        shown |= point & (Q(effective_date__gte=oldest) if oldest else Q(effective_date__isnull=False))
+    # Rare (the same name at the same latest date) and the only lookup that may read a series'
+    # whole history. The extra fact is older than the trend points it is not one of, so it never
+    # enters them (_series keeps the TREND_POINTS latest), and its line is never the latest.
+    for key in sorted(tied):
+        first = visible.filter(kind=FactKind.OBSERVATION, thing_key=key).order_by("pk").values("pk")[:1]
+        shown |= Q(pk=Subquery(first))
+    return shown
+
+
+def _facts(record: Record, actor: User, decision: Decision) -> tuple[list[ClinicalFact], list[str]]:
+    """Only the facts the summary shows, chosen among the visible ones, and the order of the
+    result series:
+
+    - allergies, conditions, medications, vaccinations: each thing's facts at its latest date
+      (the current line, merged across sources; whether it is still active is decided after);
+    - results: for the RESULTS_LIMIT series shown, the facts at the latest date and those at the
+      TREND_POINTS latest dates with a number (the trend points).
+
+    Two queries whatever the size of the record: the things with their latest dates (index
+    lookups per thing), then the facts at those dates (index ranges) with their open
+    rectification. The work grows with the number of things shown, not with the history."""
+    visible = facts_visible_to(actor=actor, record=record, decision=decision)
+    things = _things(record, visible)
+    groups, tied = _top_series(things)
+    series = [thing for group in groups for thing in group]
+    open_rectification = (
+        RectificationRequest.objects.filter(fact=OuterRef("pk"), withdrawn_at__isnull=True)
+        .order_by("-created_at", "-pk")
+        .values("reason")[:1]
+    )
+    facts = list(
+        visible.filter(_shown(visible, things, series, tied))
+        .select_related("source_document")
+        .only(*SUMMARY_FACT_FIELDS)
+        .annotate(open_rectification=Subquery(open_rectification))
+        .order_by("pk")  # storage order, which decides the merge's first fact and ties
+    )
+    # A tied series' rows include its first visible fact (see _shown): the smallest id among them.
+    first_stored: dict[str, int] = {}
+    for fact in facts:
+        if fact.kind == FactKind.OBSERVATION:
+            first_stored.setdefault(fact.thing_key, fact.pk)
+    order = [
+        thing.key for group in groups for thing in sorted(group, key=lambda thing: first_stored.get(thing.key, 0))
+    ][:RESULTS_LIMIT]
+    return facts, order
 
 
 def _last_visit(actor: User, record: Record) -> datetime | None:
@@ -318,7 +465,8 @@ def record_summary(*, actor: User, record: Record, resource: Resource | None = N
     if not decision.allowed:
         raise RecordUnavailable(decision)
     by_kind: dict[str, list[ClinicalFact]] = defaultdict(list)
-    for fact in _facts(record, actor, decision):
+    facts, series_order = _facts(record, actor, decision)
+    for fact in facts:
         by_kind[fact.kind].append(fact)
 
     allergies = [line for line in _latest_per_thing(_merge(by_kind[FactKind.ALLERGY])) if _active(line)]
@@ -330,6 +478,7 @@ def record_summary(*, actor: User, record: Record, resource: Resource | None = N
         list(
             Document.objects.filter(record=record, status=DocumentStatus.READY, created_at__gt=since)
             .filter(visible_documents_filter(actor, decision))
+            .only("uuid", "title", "created_at")  # a link each: never the documents' text
             .order_by("-created_at")[:20]
         )
         if since
@@ -341,7 +490,7 @@ def record_summary(*, actor: User, record: Record, resource: Resource | None = N
         alerts=[*allergies, *[c for c in conditions if _serious(c)]],
         problems=_newest_first(conditions),
         medications=_newest_first(medications),
-        results=_series(by_kind[FactKind.OBSERVATION]),
+        results=_series(by_kind[FactKind.OBSERVATION], series_order),
         vaccinations=_newest_first(vaccinations),
         new_documents=new_documents,
         since=since,
