@@ -9,12 +9,13 @@ its title here, through ``resource_label``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.core import signing
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Exists, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -169,13 +170,35 @@ def _filtered(events: QuerySet[AccessEvent], filters: HistoryFilters, reader: Us
         events = events.filter(actor_label__icontains=filters.person)
     if filters.action_group in ACTION_GROUPS:
         events = events.filter(action__in=ACTION_GROUPS[filters.action_group][1])
+    # Local days as ranges of instants: a bare occurred_at comparison an index can serve
+    # (occurred_at__date converts every row's timestamp before comparing).
     if filters.date_from:
-        events = events.filter(occurred_at__date__gte=filters.date_from)
+        events = events.filter(occurred_at__gte=_start_of_day(filters.date_from))
     if filters.date_to:
-        events = events.filter(occurred_at__date__lte=filters.date_to)
+        end = _start_of_day(filters.date_to + timedelta(days=1))
+        events = events.filter(occurred_at__lt=end, seq__lt=_seq_after(end))
     if filters.outcome in Outcome.values:
         events = events.filter(outcome=filters.outcome)
     return events
+
+
+# Entries are stamped just before they are appended: their order by time and by seq may differ
+# by this much at most (far less in practice).
+_APPEND_SKEW = timedelta(minutes=5)
+
+
+def _seq_after(moment: datetime) -> Coalesce:
+    """A seq that every entry stamped before ``moment`` is below (one probe of the occurred_at index).
+
+    Newest first with "until that day" would otherwise walk the whole newer history before
+    reaching the first entry of the page; with this bound the walk starts there.
+    """
+    later = AccessEvent.objects.filter(occurred_at__gte=moment + _APPEND_SKEW).order_by("occurred_at").values("seq")
+    return Coalesce(Subquery(later[:1]), Value(2**63 - 1))
+
+
+def _start_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
 
 
 def _actor_kind(event: AccessEvent, reader: User) -> str:
@@ -199,25 +222,40 @@ def _professions(events: list[AccessEvent]) -> dict[UUID, str]:
     return {uuid: choice_label(Profession, profession) if profession else "" for uuid, profession in rows}
 
 
-def _first_accesses(record: Record, events: list[AccessEvent]) -> dict[UUID, int]:
-    uuids = {e.actor_uuid for e in events if e.actor_uuid and e.outcome == Outcome.ALLOWED}
-    if not uuids:
-        return {}
-    rows = (
-        AccessEvent.objects.for_record(record.uuid)
-        # Finding someone by identity is not opening their record.
-        .filter(actor_uuid__in=uuids, outcome=Outcome.ALLOWED)
-        .exclude(action="record.find")
-        .order_by()
-        .values("actor_uuid")
-        .annotate(first=Min("seq"))
-    )
-    return {row["actor_uuid"]: row["first"] for row in rows}
+def _first_accesses(record: Record, events: list[AccessEvent], reader: User) -> set[int]:
+    """The seqs of the page's entries that are an actor's first allowed access to the record.
+
+    Only an actor's oldest candidate on the page can be their first. For each, one EXISTS probe
+    (all in one query) asks whether an earlier allowed access exists: it stops at the first row
+    found, instead of the minimum over the actor's whole history with the record (200k rows for
+    some). The actor and the bound are literals, not a correlated reference, so PostgreSQL plans
+    each probe with that actor's statistics: a newcomer is looked up by actor, a frequent visitor
+    by walking back from the bound (a generic plan walked the whole journal for a newcomer).
+    """
+    oldest: dict[UUID, int] = {}
+    for event in events:
+        # Finding someone by identity is not opening their record; the reader's own visits are no news.
+        if event.actor_uuid and event.actor_uuid != reader.uuid and _counts_as_access(event):
+            oldest[event.actor_uuid] = min(event.seq, oldest.get(event.actor_uuid, event.seq))
+    if not oldest:
+        return set()
+    accesses = AccessEvent.objects.for_record(record.uuid).filter(outcome=Outcome.ALLOWED).exclude(action="record.find")
+    candidates = list(oldest.items())
+    probes = {
+        f"seen_{n}": Exists(accesses.filter(actor_uuid=actor_uuid, seq__lt=seq))
+        for n, (actor_uuid, seq) in enumerate(candidates)
+    }
+    seen = type(record).objects.filter(pk=record.pk).values(**probes).get()
+    return {seq for n, (_actor_uuid, seq) in enumerate(candidates) if not seen[f"seen_{n}"]}
+
+
+def _counts_as_access(event: AccessEvent) -> bool:
+    return event.outcome == Outcome.ALLOWED and event.action != "record.find"
 
 
 def _entries(events: list[AccessEvent], reader: User, record: Record) -> list[HistoryEntry]:
     professions = _professions(events)
-    firsts = _first_accesses(record, events)
+    firsts = _first_accesses(record, events, reader)
     entries = []
     for event in events:
         kind = _actor_kind(event, reader)
@@ -231,10 +269,7 @@ def _entries(events: list[AccessEvent], reader: User, record: Record) -> list[Hi
                 refused=event.outcome == Outcome.DENIED,
                 emergency=event.basis == Basis.BREAK_GLASS,
                 # The reader's own first visit is no news to them.
-                first_access=kind != ActorKind.YOU
-                and event.outcome == Outcome.ALLOWED
-                and event.action != "record.find"
-                and firsts.get(event.actor_uuid) == event.seq,
+                first_access=kind != ActorKind.YOU and event.seq in firsts,
                 reason=entry_reason(event),
                 profession=profession,
             )
