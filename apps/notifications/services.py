@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -298,7 +301,6 @@ def recipient_language(user: User) -> str:
 
 def push_live(*, notification: Notification) -> None:
     """Tell open pages at once; without a channel layer they fall back to polling."""
-    from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
     from apps.notifications.consumers import user_group
@@ -307,7 +309,8 @@ def push_live(*, notification: Notification) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(
+        _group_send(
+            layer,
             user_group(notification.recipient.uuid),
             {
                 "type": "notify",
@@ -324,9 +327,43 @@ def push_live(*, notification: Notification) -> None:
         logger.warning("live push of notification %s failed", notification.pk, exc_info=True)
 
 
+# Live pushes from synchronous code (the import worker sends two per document). async_to_sync
+# runs each send on a new event loop, and channels_redis keeps its connections per loop: every
+# push paid a new Redis connection (~6 ms). One long-lived loop per process keeps them open
+# (~1 ms). Only for the Redis layer: other layers (in memory, in tests) keep async_to_sync.
+_PUSH_TIMEOUT_SECONDS = 5.0
+_push_loop_lock = threading.Lock()
+_push_loop: tuple[int, asyncio.AbstractEventLoop] | None = None
+
+
+def _push_event_loop() -> asyncio.AbstractEventLoop:
+    global _push_loop
+    with _push_loop_lock:
+        # A forked child (Celery's prefork pool) does not inherit the parent's thread: its own loop.
+        if _push_loop is None or _push_loop[0] != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="live-push", daemon=True).start()
+            _push_loop = (os.getpid(), loop)
+        return _push_loop[1]
+
+
+def _group_send(layer, group: str, message: dict) -> None:
+    from asgiref.sync import async_to_sync
+    from channels_redis.core import RedisChannelLayer
+
+    if not isinstance(layer, RedisChannelLayer):
+        async_to_sync(layer.group_send)(group, message)
+        return
+    future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), _push_event_loop())
+    try:
+        future.result(timeout=_PUSH_TIMEOUT_SECONDS)
+    except BaseException:
+        future.cancel()  # Redis unreachable: the page polls; nothing waits for this send any more
+        raise
+
+
 def push_document_status(*, record_uuid: UUID, document_uuid: UUID, status: str) -> None:
     """Tell pages open on the record that a document changed (no content, only its state)."""
-    from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
     from apps.notifications.consumers import record_group
@@ -335,7 +372,8 @@ def push_document_status(*, record_uuid: UUID, document_uuid: UUID, status: str)
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(
+        _group_send(
+            layer,
             record_group(record_uuid),
             {"type": "document.status", "data": {"document": str(document_uuid), "status": status}},
         )

@@ -19,6 +19,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -185,14 +186,20 @@ class TransientFailure(Exception):
 
 
 def _claim(document_id: int) -> Document | None:
-    with transaction.atomic():
-        document = Document.objects.select_for_update().select_related("record").filter(pk=document_id).first()
-        if document is None or document.status not in (DocumentStatus.RECEIVED, DocumentStatus.PROCESSING):
-            return None  # already done: a duplicate delivery changes nothing
-        document.status = DocumentStatus.PROCESSING
-        document.attempts += 1
-        document.save(update_fields=["status", "attempts"])
-    return document
+    # One conditional UPDATE (committed at once: a crash mid-import leaves it PROCESSING, its
+    # attempts counted), then one read; no lock is held while the document is processed.
+    claimed = Document.objects.filter(
+        pk=document_id, status__in=(DocumentStatus.RECEIVED, DocumentStatus.PROCESSING)
+    ).update(status=DocumentStatus.PROCESSING, attempts=F("attempts") + 1)
+    if not claimed:
+        return None  # already done: a duplicate delivery changes nothing
+    return Document.objects.select_related("record").filter(pk=document_id).first()
+
+
+@dataclass(frozen=True)
+class _Content:
+    text: str
+    preview: bytes | None
 
 
 def document_process(*, document_id: int) -> str:
@@ -202,25 +209,55 @@ def document_process(*, document_id: int) -> str:
         return "skipped"
     data = crypto.read_decrypted(storage=default_storage, name=document.blob_name, associated_id=str(document.uuid))
     try:
-        # The worker decodes (the request only read headers): damaged pixel data is found here.
-        found = inspection.inspect_content(
-            data=data, declared_name=document.original_filename, max_bytes=settings.UPLOAD_MAX_BYTES, decode=True
-        )
+        found = _inspection(document, data)
         _scan(data)
         parsed = _parse(data, found.kind)
         if parsed is not None and not identity_matches(parsed.patient, document.record):
             raise UploadRefused("other_patient")
+        content = _read(data, found.kind, parsed)
     except (inspection.Rejected, UploadRefused) as refusal:
         document_reject(document_id=document.pk, code=refusal.code)
         return DocumentStatus.REJECTED
-    preview_name = _store_preview(document, data, found.kind, parsed)
+    preview_name = _store_preview(document, content.preview)
     try:
-        _complete(document, found, parsed, data, preview_name)
+        _complete(document, parsed, content.text, preview_name)
     except BaseException:
         if preview_name:
             default_storage.delete(preview_name)
         raise
     return DocumentStatus.READY
+
+
+def _inspection(document: Document, data: bytes) -> inspection.Inspection:
+    """What the upload's inspection found in these bytes, without inspecting them again.
+
+    The blob is the upload itself (AES-GCM sealed for this document: any other bytes fail to
+    decrypt), and the request ran ``inspect_content`` on it before storing it: kind, type and
+    active-content flag are immutable facts about it. An image's pixel data, which the request
+    does not decode, is decoded by ``_read``. A row without a known kind is inspected afresh.
+    """
+    if document.kind in inspection.MIME_TYPES and document.mime_type:
+        return inspection.Inspection(
+            kind=document.kind, mime_type=document.mime_type, has_active_content=document.has_active_content
+        )
+    return inspection.inspect_content(
+        data=data, declared_name=document.original_filename, max_bytes=settings.UPLOAD_MAX_BYTES, decode=True
+    )
+
+
+def _read(data: bytes, kind: str, parsed: ParsedDocument | None) -> _Content:
+    """Searchable text and preview, each source decoded once. Damaged image data raises Rejected."""
+    if kind in ("jpeg", "png"):
+        # The worker decodes (the request only read headers): damaged pixel data is found here.
+        return _Content(text="", preview=inspection.decode_image(data=data, kind=kind))
+    if kind == "pdf":
+        pdf = inspection.read_pdf(data=data)
+        return _Content(text=pdf.text, preview=pdf.preview)
+    text = parsed.text if parsed is not None else ""
+    if parsed is not None and parsed.embedded_pdf:
+        pdf = inspection.read_pdf(data=parsed.embedded_pdf)
+        return _Content(text=f"{text}\n{pdf.text}".strip(), preview=pdf.preview)
+    return _Content(text=text, preview=None)
 
 
 def _scan(data: bytes) -> None:
@@ -272,11 +309,7 @@ def identity_matches(patient: PatientIdentity, record: Record) -> bool:
     return not first_given or first_given == _fold(record.given_names).split(" ")[0]
 
 
-def _store_preview(document: Document, data: bytes, kind: str, parsed: ParsedDocument | None) -> str:
-    source, source_kind = data, kind
-    if parsed is not None and parsed.embedded_pdf:
-        source, source_kind = parsed.embedded_pdf, "pdf"
-    png = inspection.render_preview(data=source, kind=source_kind)
+def _store_preview(document: Document, png: bytes | None) -> str:
     if png is None:
         return ""
     return crypto.store_encrypted(
@@ -287,20 +320,14 @@ def _store_preview(document: Document, data: bytes, kind: str, parsed: ParsedDoc
     )
 
 
-def _complete(document: Document, found, parsed: ParsedDocument | None, data: bytes, preview_name: str) -> None:
+def _complete(document: Document, parsed: ParsedDocument | None, text: str, preview_name: str) -> None:
     from apps.clinical.services import facts_from_parsed
 
-    text = ""
-    if found.kind == "pdf":
-        text = inspection.extract_pdf_text(data=data)
-    elif parsed is not None:
-        text = parsed.text
-        if parsed.embedded_pdf:
-            text = f"{text}\n{inspection.extract_pdf_text(data=parsed.embedded_pdf)}".strip()
     with transaction.atomic():
         current = Document.objects.select_for_update().get(pk=document.pk)
         if current.status != DocumentStatus.PROCESSING:
             raise TransientFailure("document changed while processing")
+        current.record = document.record  # loaded by the claim; the record row is not locked
         if parsed is not None:
             current.title = (parsed.title or current.title)[:300]
             current.type_code = parsed.type_code[:40]
