@@ -39,4 +39,5 @@ urlpatterns = [
     path("", include("apps.clinical.urls")),
     path("", include("apps.records.urls")),
 ]
+handler400 = "healthspace.views.bad_request"
 handler500 = "healthspace.views.server_error"

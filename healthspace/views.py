@@ -100,3 +100,13 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     return django_server_error(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: a request Django cannot read (too many fields, a forged host...). An API
+    client gets JSON like every other API error, a person Django's page."""
+    from django.views.defaults import bad_request as django_bad_request
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("The request could not be read.")}, status=400)
+    return django_bad_request(request, exception)

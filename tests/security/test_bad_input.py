@@ -202,3 +202,25 @@ def test_a_form_encoded_rename_does_not_unhide_a_document(alice, alice_record):
     assert answer.status_code == 200
     document.refresh_from_db()
     assert (document.title, document.masked) == ("Renamed", True)
+
+
+def test_an_api_request_with_too_many_fields_is_a_json_400(alice):
+    client = logged_in_client(alice)
+    fields = {f"field{n}": "x" for n in range(1001)}  # above DATA_UPLOAD_MAX_NUMBER_FIELDS
+
+    response = client.post("/api/v1/notifications/read/", fields)
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "The request could not be read."}
+
+
+def test_a_page_request_with_too_many_fields_keeps_the_web_error_page(alice):
+    client = logged_in_client(alice)
+
+    fields = {f"field{n}": "x" for n in range(1001)}
+
+    response = client.post(reverse("notifications_mark_read"), fields)
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
