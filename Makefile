@@ -13,13 +13,14 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 WEASYPRINT_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 BUILD_DEBS := gettext
 BROWSER_DEBS := chromium
+BENCH_DEBS := wrk postgresql-client
 
 .PHONY: help run test check-deploy test-sqlite test-postgres test-browser bench lint install system-deps browser-deps services messages
 
 help:
 	@echo "make run   - install, migrate, seed the demo, serve on http://$(HOST):$(PORT)"
 	@echo "make test  - install and run the whole suite (SQLite, then PostgreSQL + Redis + Celery, then browser)"
-	@echo "make bench - print performance figures"
+	@echo "make bench - the production stack under load: prints a table, writes var/bench/results/*.json"
 	@echo "make lint  - ruff"
 
 # --- installation -----------------------------------------------------------
@@ -112,8 +113,13 @@ test-browser: install browser-deps
 	@echo "== Browser tests (Playwright on Debian's Chromium, axe-core) =="
 	$(VENV)/bin/pytest -m browser
 
-bench: install
-	$(PY) manage.py bench
+# The production stack on this machine (PostgreSQL, Redis, Celery, uvicorn), the seeded
+# population, wrk: see bench/run.py and README "Performance". Not part of `make test`.
+bench: install messages services
+	$(call need_debs,$(BENCH_DEBS))
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "make bench needs PostgreSQL on 127.0.0.1:5432"; exit 1; }
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { echo "make bench needs Redis on 127.0.0.1:6379"; exit 1; }
+	$(PY) -m bench.run
 
 lint: install
 	$(VENV)/bin/ruff check .

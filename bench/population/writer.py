@@ -17,6 +17,8 @@ from django.core.management.color import no_style
 from django.db import connections, models
 from django.utils import timezone
 
+from apps.access.models import HASHED_FIELDS
+
 # COPY's text format: backslash, tab, newline and carriage return are escaped.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -225,29 +227,7 @@ def indexes_deferred(model_list: Sequence[type[models.Model]], log: Callable[[st
 
 # --- The journal's hash chain -------------------------------------------------------------
 
-JOURNAL_COLUMNS = (
-    "seq",
-    "uuid",
-    "occurred_at",
-    "actor_uuid",
-    "actor_label",
-    "actor_role",
-    "on_behalf_of_uuid",
-    "on_behalf_of_label",
-    "record_uuid",
-    "action",
-    "resource_type",
-    "resource_uuid",
-    "resource_label",
-    "basis",
-    "purpose",
-    "outcome",
-    "reason_code",
-    "ip",
-    "user_agent",
-    "prev_hash",
-    "hash",
-)
+JOURNAL_COLUMNS = (*HASHED_FIELDS, "hash")  # the hashed content in its order, then the hash
 
 # AccessEvent.canonical(): json.dumps(sort_keys=True, separators=(",", ":")) of HASHED_FIELDS,
 # None as "". Written out here because building a model instance per row would take minutes.
