@@ -26,6 +26,8 @@ import socket
 import struct
 import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -324,7 +326,7 @@ def _pdf_has_active_content(reader: PdfReader) -> bool:
 
 def _inspect_image(data: bytes, kind: Kind, *, decode: bool = False) -> Inspection:
     pillow_format = "PNG" if kind == "png" else "JPEG"
-    try:
+    with _pillow_refusals():
         # Image.open reads the header only. Pillow raises DecompressionBombError
         # itself above twice its own limit; below that, our lower limits decide
         # (no warnings filter juggling: that state is process-wide, not per thread).
@@ -340,6 +342,15 @@ def _inspect_image(data: bytes, kind: Kind, *, decode: bool = False) -> Inspecti
                 if kind == "jpeg":
                     image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
                 image.load()
+    _check_jpeg_end(data, kind)
+    return Inspection(kind=kind, mime_type=MIME_TYPES[kind], width=width, height=height)
+
+
+@contextmanager
+def _pillow_refusals() -> Iterator[None]:
+    """Whatever Pillow raises on a hostile or damaged image becomes a refusal with its reason."""
+    try:
+        yield
     except Rejected:
         raise
     # The warning only arrives as an exception where warnings are errors (-W error).
@@ -347,11 +358,13 @@ def _inspect_image(data: bytes, kind: Kind, *, decode: bool = False) -> Inspecti
         raise Rejected("image_bomb", "over Pillow's pixel limit") from None
     except Exception as error:  # noqa: BLE001 - Pillow raises many types on hostile files
         raise Rejected("corrupt_image", f"{type(error).__name__}: {error}") from None
+
+
+def _check_jpeg_end(data: bytes, kind: Kind) -> None:
     # WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES on import, which
     # makes load() pad a cut-off JPEG silently: check its end-of-image marker ourselves.
     if kind == "jpeg" and not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
         raise Rejected("corrupt_image", "JPEG without its end-of-image marker")
-    return Inspection(kind=kind, mime_type=MIME_TYPES[kind], width=width, height=height)
 
 
 def _check_decoded_bytes(image: Image.Image, data: bytes, kind: Kind) -> None:
@@ -596,24 +609,15 @@ def decode_image(*, data: bytes, kind: Kind, preview_px: int = 800) -> bytes | N
     no second decode. The header limits are checked again before any pixel is decoded.
     """
     pillow_format = "PNG" if kind == "png" else "JPEG"
-    try:
-        with Image.open(io.BytesIO(data), formats=[pillow_format]) as image:
-            _check_pixels(*image.size)
-            _check_decoded_bytes(image, data, kind)
-            if kind == "jpeg":
-                image.draft("RGB", (preview_px, preview_px))
-            image.load()
-            # Phones store portrait photos sideways plus an orientation tag.
-            oriented = ImageOps.exif_transpose(image)
-    except Rejected:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise Rejected("image_bomb", "over Pillow's pixel limit") from None
-    except Exception as error:  # noqa: BLE001 - Pillow raises many types on hostile files
-        raise Rejected("corrupt_image", f"{type(error).__name__}: {error}") from None
-    # WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES (see _inspect_image).
-    if kind == "jpeg" and not data.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
-        raise Rejected("corrupt_image", "JPEG without its end-of-image marker")
+    with _pillow_refusals(), Image.open(io.BytesIO(data), formats=[pillow_format]) as image:
+        _check_pixels(*image.size)
+        _check_decoded_bytes(image, data, kind)
+        if kind == "jpeg":
+            image.draft("RGB", (preview_px, preview_px))
+        image.load()
+        # Phones store portrait photos sideways plus an orientation tag.
+        oriented = ImageOps.exif_transpose(image)
+    _check_jpeg_end(data, kind)
     try:
         return _to_png(oriented, preview_px)
     except Exception:  # the pixels are sound; a preview is optional

@@ -2,12 +2,12 @@
 # kind and date, so the latest line and trend points per thing are computed in the database.
 
 from django.db import migrations, models, transaction
-from django.db.migrations.operations import AddIndex
 from django.db.models import Max, Min, Value
 from django.db.models.functions import Concat, Length
 
 import apps.clinical.models
 from apps.clinical.models import THING_KEY_LENGTH, thing_key_for  # pure functions of the row: fine here
+from healthspace.migration_operations import AddIndexConcurrentlyOnPostgres
 
 BATCH = 5000
 
@@ -32,25 +32,6 @@ def backfill_thing_keys(apps, schema_editor):
                 )
             ]
             ClinicalFact.objects.bulk_update(rest, ["thing_key"], batch_size=500)
-
-
-class AddIndexConcurrentlyOnPostgres(AddIndex):
-    """CREATE INDEX CONCURRENTLY on PostgreSQL, so imports keep writing facts while it builds;
-    a plain CREATE INDEX elsewhere (SQLite)."""
-
-    atomic = False
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            concurrently = schema_editor.connection.vendor == "postgresql"
-            schema_editor.add_index(model, self.index, **({"concurrently": True} if concurrently else {}))
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            concurrently = schema_editor.connection.vendor == "postgresql"
-            schema_editor.remove_index(model, self.index, **({"concurrently": True} if concurrently else {}))
 
 
 class Migration(migrations.Migration):
