@@ -37,19 +37,35 @@ class LoadResult:
     bytes_per_request: int
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+# A redirect is an answer to report (to the login page, to the second factor), not to follow.
+no_redirect = urllib.request.build_opener(_NoRedirect)
+
+
+def cookie_for(user_id: int) -> str:
+    """A logged-in session cookie for this account, made in-process (the password hash is not
+    what the endpoints are measured for; login is measured on its own)."""
+    from django.conf import settings
+    from django.test import Client
+
+    from apps.accounts.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(pk=user_id))
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
 def check(config: Config, endpoint: Endpoint) -> tuple[int, int]:
     """One request as the real client: (status, bytes). Anything but 200 is reported, not loaded."""
     request = urllib.request.Request(
         config.base_url + endpoint.paths[0], headers={**PROXY_HEADERS, "Cookie": endpoint.cookie}
     )
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    opener = urllib.request.build_opener(NoRedirect)
     try:
-        with opener.open(request, timeout=120) as response:
+        with no_redirect.open(request, timeout=120) as response:
             return response.status, len(response.read())
     except urllib.error.HTTPError as error:
         return error.code, 0

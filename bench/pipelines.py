@@ -9,10 +9,12 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+from bench.load import cookie_for, no_redirect
 from bench.stack import PROXY_HEADERS, ROOT, Config
 
 
@@ -101,7 +103,6 @@ def websocket_latency(config: Config, runs: int = 5) -> dict:
     from apps.records.documents import document_upload
     from apps.records.models import Document
     from bench.documents import bench_owner
-    from bench.run import cookie_for
 
     user, record = bench_owner(label="bench-live")
     cookie = cookie_for(user.pk)
@@ -139,13 +140,8 @@ def _login_once(config: Config, email: str, password: str) -> tuple[float, int]:
         data=body,
         headers={**PROXY_HEADERS, "Cookie": "; ".join(cookies), "Referer": f"{base}/accounts/login/", "Origin": base},
     )
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
     try:
-        with urllib.request.build_opener(NoRedirect).open(post, timeout=60) as response:
+        with no_redirect.open(post, timeout=60) as response:
             status = response.status
     except urllib.error.HTTPError as error:
         status = error.code

@@ -34,17 +34,6 @@ def _git() -> dict:
     return {"commit": run("rev-parse", "HEAD"), "dirty": bool(run("status", "--porcelain", "--untracked-files=no"))}
 
 
-def cookie_for(user_id: int) -> str:
-    from django.conf import settings
-    from django.test import Client
-
-    from apps.accounts.models import User
-
-    client = Client()
-    client.force_login(User.objects.get(pk=user_id))
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-
-
 def _deep_cursor(patient: dict) -> str:
     from apps.accounts.models import User
     from apps.records.models import Record
@@ -166,7 +155,7 @@ def main() -> int:
     }
     with Stack(config, env) as stack:
         for patient in patients.values():
-            patient["cookie"] = cookie_for(patient["user_id"])
+            patient["cookie"] = load.cookie_for(patient["user_id"])
             patient["deep_cursor"] = _deep_cursor(patient)
         ceiling_cookie = patients["31"]["cookie"]
         ceilings = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 
-from apps.records.models import Record
+from apps.accounts.models import User
 
 
 @login_required
@@ -19,6 +19,7 @@ def ceiling(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def ceiling_query(request: HttpRequest) -> JsonResponse:
-    # One query on a unique index (the person's own record): the least a page about a record does.
-    record = Record.objects.filter(owner_id=request.user.pk).values_list("uuid", flat=True).first()
-    return JsonResponse({"ok": True, "record": str(record) if record else None})
+    # One query on a primary key, the least a page does beyond the middleware. The account's own
+    # row, not a record: no record data is read here outside the access policy and its journal.
+    uuid = User.objects.filter(pk=request.user.pk).values_list("uuid", flat=True).first()
+    return JsonResponse({"ok": True, "account": str(uuid)})

@@ -277,7 +277,8 @@ class JournalChain:
         self.seq += 1
         j = self._j
         outcome = "denied" if actor.basis == "none" else "allowed"
-        obo = actor.on_behalf_of_uuid
+        obo = actor.on_behalf_of_uuid or None
+        resource_uuid = resource_uuid or None
         canonical = _CANONICAL % (
             j(action),
             j(actor.label),
@@ -302,31 +303,7 @@ class JournalChain:
         )
         digest = self._sha(canonical.encode()).hexdigest()
         prev, self.last_hash = self.last_hash, digest
-        if as_line:
-            return _LINE % (
-                self.seq,
-                uuid,
-                occurred_at,
-                actor.uuid,
-                actor.label,
-                actor.role,
-                obo or "\\N",
-                actor.on_behalf_of_label,
-                record_uuid,
-                action,
-                resource_type,
-                resource_uuid or "\\N",
-                resource_label,
-                actor.basis,
-                actor.purpose,
-                outcome,
-                actor.reason,
-                ip,
-                user_agent,
-                prev,
-                digest,
-            )
-        return (
+        row = (
             self.seq,
             uuid,
             occurred_at,
@@ -349,6 +326,8 @@ class JournalChain:
             prev,
             digest,
         )
+        # COPY's text format writes NULL as \N (only the two optional uuids can be None).
+        return _LINE % tuple("\\N" if value is None else value for value in row) if as_line else row
 
 
 _LINE = "\t".join(["%d"] + ["%s"] * (len(JOURNAL_COLUMNS) - 1)) + "\n"
