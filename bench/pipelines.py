@@ -28,6 +28,9 @@ def _percentile(values: list[float], q: float) -> float:
 def journal_appends(env: dict[str, str], writers: list[tuple[int, str]], counts: tuple[int, ...]) -> list[dict]:
     """Journaled decisions per second with 1, 8, 32 writers, each on a different record."""
     results, seconds = [], 3.0
+    # One connection per writer process (the pool's default minimum is 2): 32 writers beside the
+    # web workers must stay under PostgreSQL's max_connections.
+    env = {**env, "DATABASE_POOL_MIN_SIZE": "1", "DATABASE_POOL_MAX_SIZE": "1"}
     for n in counts:
         start_at = time.time() + 6  # every writer's Django is up before the clock starts
         processes = [
