@@ -226,17 +226,24 @@ def _cda_for(relative: str, patient: Patient) -> bytes:
 
     root = etree.fromstring((_corpus_dir() / relative).read_bytes(), etree.XMLParser(resolve_entities=False))
     ns = {"h": _V3}
-    role = root.find("h:recordTarget/h:patientRole", ns)
+
+    def child(parent: etree._Element, path: str) -> etree._Element:
+        found = parent.find(path, ns)
+        if found is None:  # the corpus is fixed: a document without a patient cannot be rewritten
+            raise ValueError(f"{relative}: no {path} under {parent.tag}")
+        return found
+
+    role = child(root, "h:recordTarget/h:patientRole")
     for ident in role.findall("h:id", ns):
         if ident.get("root") in _INS_OIDS:
             role.remove(ident)
-    person = role.find("h:patient", ns)
-    name = person.find("h:name", ns)
+    person = child(role, "h:patient")
+    name = child(person, "h:name")
     for family in name.findall("h:family", ns):
         family.text = patient[0]
     for given in name.findall("h:given", ns):
         given.text = patient[1]
-    person.find("h:birthTime", ns).set("value", _birth(patient).strftime("%Y%m%d"))
+    child(person, "h:birthTime").set("value", _birth(patient).strftime("%Y%m%d"))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 

@@ -136,7 +136,10 @@ def _login_once(config: Config, email: str, password: str) -> tuple[float, int]:
     with urllib.request.urlopen(request, timeout=60) as response:
         page = response.read().decode()
         cookies = [h.split(";", 1)[0] for h in response.headers.get_all("Set-Cookie") or []]
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    if match is None:
+        raise RuntimeError("the login page carries no CSRF token")
+    token = match.group(1)
     body = urllib.parse.urlencode({"login": email, "password": password, "csrfmiddlewaretoken": token}).encode()
     post = urllib.request.Request(
         f"{config.base_url}/accounts/login/",

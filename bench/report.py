@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 CEILING = "ceiling: + one indexed query"
 
@@ -71,7 +72,7 @@ def targets(results: dict) -> list[dict]:
     pipelines = results.get("pipelines", {})
     rate = pipelines.get("import", {}).get("documents_per_second")
     target("import ≥ 100 documents/s (one worker, 2 cores)", rate, rate is not None and rate >= 100)
-    pdf = next((p for p in pipelines.get("summary_pdf", []) if p["patient"] == "31"), {})
+    pdf: dict[str, Any] = next((p for p in pipelines.get("summary_pdf", []) if p["patient"] == "31"), {})
     target("summary PDF ≤ 2 s for 31 documents", pdf.get("p50_s"), pdf.get("p50_s") is not None and pdf["p50_s"] <= 2)
     appends = {row["writers"]: row["per_second"] for row in pipelines.get("journal_appends", [])}
     if 1 in appends and 8 in appends:

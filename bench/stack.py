@@ -60,6 +60,8 @@ def _secrets() -> dict[str, str]:
     values = {
         "SECRET_KEY": secrets.token_urlsafe(50),
         "DOCUMENT_MASTER_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
+        "JOURNAL_KEYS": "bench:" + base64.b64encode(os.urandom(32)).decode(),
+        "JOURNAL_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),
     }
     path.write_text(json.dumps(values))
     path.chmod(0o600)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 
+from apps.accounts.http import AuthenticatedHttpRequest
 from apps.accounts.models import User
 
 
@@ -18,7 +19,7 @@ def ceiling(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def ceiling_query(request: HttpRequest) -> JsonResponse:
+def ceiling_query(request: AuthenticatedHttpRequest) -> JsonResponse:
     # One query on a primary key, the least a page does beyond the middleware. The account's own
     # row, not a record: no record data is read here outside the access policy and its journal.
     uuid = User.objects.filter(pk=request.user.pk).values_list("uuid", flat=True).first()

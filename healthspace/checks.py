@@ -8,7 +8,7 @@ must not reach a server.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Info, Tags, Warning, register
 
 from healthspace import local_secrets
 
@@ -84,6 +84,35 @@ def production_transport_and_cache(app_configs=None, **kwargs) -> list[Warning]:
                 f"Production with a per-process cache ({backend}).",
                 hint="Rate limits and lock-outs must be shared by every web process: set REDIS_URL.",
                 id="healthspace.W005",
+            )
+        )
+    return warnings
+
+
+@register(Tags.security)
+def journal_integrity_keys(app_configs=None, **kwargs) -> list[Warning | Info]:
+    """The journal's MAC and signing keys must not live with the database, nor its checkpoints."""
+    warnings: list[Warning | Info] = []
+    folder = local_secrets.secrets_dir(settings.VAR_DIR)
+    for name in (local_secrets.JOURNAL_KEYS_FILE, local_secrets.JOURNAL_SIGNING_KEY_FILE):
+        if local_secrets.too_open(folder / name):
+            warnings.append(
+                Warning(
+                    f"{folder / name} can be read by other users of this machine.",
+                    hint=f"chmod 600 {folder / name}",
+                    id="healthspace.W003",
+                )
+            )
+    storage = settings.STORAGES[settings.JOURNAL_CHECKPOINT_STORAGE]["BACKEND"]
+    if settings.PRODUCTION and storage.endswith("FileSystemStorage"):
+        warnings.append(
+            Info(
+                "Production keeps the journal's signed checkpoints on this machine's disk.",
+                hint=(
+                    "Whoever can rewrite the database here could also rewrite them: set S3_BUCKET (or "
+                    "JOURNAL_CHECKPOINT_BUCKET) to an object store in another account, ideally write-once."
+                ),
+                id="healthspace.I010",
             )
         )
     return warnings

@@ -29,6 +29,8 @@ from pathlib import Path
 SECRETS_FOLDER = "secrets"
 SECRET_KEY_FILE = "secret_key"
 DOCUMENT_KEYS_FILE = "document_master_keys"
+JOURNAL_KEYS_FILE = "journal_keys"
+JOURNAL_SIGNING_KEY_FILE = "journal_signing_key"
 
 
 def secrets_dir(var_dir: Path) -> Path:
@@ -71,6 +73,18 @@ def embedded_secret_key(var_dir: Path) -> str:
 def embedded_document_key_ring(var_dir: Path) -> str:
     """The key ring text (``id:base64key``), parsed by ``healthspace.env.env_key_ring``."""
     return _read_or_create(secrets_dir(var_dir) / DOCUMENT_KEYS_FILE, _new_document_key_ring)
+
+
+def embedded_journal_key_ring(var_dir: Path) -> str:
+    """The access journal's MAC key ring (``id:base64key``), like the document key ring."""
+    return _read_or_create(secrets_dir(var_dir) / JOURNAL_KEYS_FILE, _new_document_key_ring)
+
+
+def embedded_journal_signing_key(var_dir: Path) -> str:
+    """The seed (base64, 32 bytes) of the Ed25519 key that signs journal checkpoints."""
+    return _read_or_create(
+        secrets_dir(var_dir) / JOURNAL_SIGNING_KEY_FILE, lambda: base64.b64encode(os.urandom(32)).decode()
+    )
 
 
 def too_open(path: Path) -> bool:

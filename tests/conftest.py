@@ -29,6 +29,13 @@ def _fast_and_isolated(settings, tmp_path):
     settings.LANGUAGE_CODE = "en"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {  # each test's signed journal checkpoints, like its rows, are its own
+        **settings.STORAGES,
+        "journal_checkpoints": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "journal-checkpoints"},
+        },
+    }
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from django.core.cache import cache
 

@@ -1,4 +1,11 @@
-"""Writing to and verifying the access journal.
+"""Writing to the access journal: one hash chain per record, each entry with a MAC.
+
+Each entry goes to its record's chain (``chain_for``) with its number there and the link to
+the chain's previous entry; only that chain's head row is locked, so appends for different
+records never wait on each other. Each entry carries an HMAC of its hash with the active
+journal key (journal_keys.py), a key the database never holds. Checking is in
+verification.py (a command and a task, never a request), against signed checkpoints
+(checkpoints.py).
 
 A denial must outlive the transaction it was decided in: a service that refuses inside
 ``transaction.atomic()`` and raises rolls its own writes back, and the journal entry with
@@ -15,15 +22,18 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 
-from apps.access.models import AccessEvent, JournalHead, Outcome
+from apps.access.journal_keys import active_key_id, entry_mac
+from apps.access.models import AccessEvent, JournalChainHead, Outcome, chain_for
+
+if TYPE_CHECKING:
+    from apps.access.verification import JournalReport
 
 logger = logging.getLogger(__name__)
-
-GENESIS_HASH = "0" * 64
 
 
 @dataclass(frozen=True)
@@ -41,18 +51,62 @@ current_origin: contextvars.ContextVar[RequestOrigin] = contextvars.ContextVar(
 )
 
 
-def _lock_head() -> JournalHead:
-    try:
-        head, _ = JournalHead.objects.select_for_update().get_or_create(pk=1)
-    except IntegrityError:  # two first writers raced to create the head
-        head = JournalHead.objects.select_for_update().get(pk=1)
-    return head
+def _lock_heads(chains: Iterable[str]) -> dict[str, JournalChainHead]:
+    """Lock the heads of the given chains, always in the same (sorted) order, so that two
+    batches touching the same records never wait on each other in a cycle.
+
+    A fixed number of queries whatever the number of chains (a list of 300 records is one batch)."""
+    keys = sorted(set(chains))
+
+    def lock(wanted: list[str]) -> dict[str, JournalChainHead]:
+        locked = JournalChainHead.objects.select_for_update().filter(chain__in=wanted).order_by("chain")
+        return {head.chain: head for head in locked}
+
+    heads = lock(keys)
+    missing = [key for key in keys if key not in heads]
+    if missing:
+        # Two first writers of a chain may race: the loser's row is ignored, then both lock the one row.
+        JournalChainHead.objects.bulk_create([JournalChainHead(chain=key) for key in missing], ignore_conflicts=True)
+        heads.update(lock(missing))
+    return heads
+
+
+def _display_seqs(count: int) -> list[int]:
+    """Global numbers for display order, taken without a lock on PostgreSQL (a sequence).
+
+    SQLite has one writer at a time anyway: the chain heads were written just before, so this
+    transaction already holds the database's write lock when it reads the maximum."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval('access_accessevent_display_seq') FROM generate_series(1, %s)", [count])
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM access_accessevent")
+        last = cursor.fetchone()[0]
+    return list(range(last + 1, last + 1 + count))
+
+
+def reset_display_sequence() -> None:
+    """After rows were written with their own seq (a bulk load): continue after the largest."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT setval('access_accessevent_display_seq', GREATEST(COALESCE(MAX(seq), 0), 1), "
+                "MAX(seq) IS NOT NULL) "
+                "FROM access_accessevent"
+            )
+
+
+def journal_entry(**fields: Any) -> AccessEvent:
+    """An unsaved journal row (the policy fills it from its decision); journal_append stores it."""
+    return AccessEvent(**fields)
 
 
 def journal_append(events: Iterable[AccessEvent]) -> list[AccessEvent]:
     """Chain and store unsaved events, in order, in one transaction.
 
-    Denials written inside someone's atomic block are held until it commits (see above)."""
+    Each event goes to its record's chain; only the heads of those chains are locked, so appends
+    for different records never wait on each other. Denials written inside someone's atomic
+    block are held until it commits (see above)."""
     events = list(events)
     if not events:
         return events
@@ -63,24 +117,32 @@ def journal_append(events: Iterable[AccessEvent]) -> list[AccessEvent]:
 
 def _write(events: list[AccessEvent]) -> None:
     origin = current_origin.get()
+    key_id = active_key_id()
     with transaction.atomic():
-        head = _lock_head()
         for event in events:
+            event.chain = chain_for(event.record_uuid)
+        heads = _lock_heads(event.chain for event in events)
+        for event in events:
+            head = heads[event.chain]
             head.seq += 1
-            event.seq = head.seq
+            event.chain_seq = head.seq
             event.ip = event.ip or origin.ip
             event.user_agent = (event.user_agent or origin.user_agent)[:300]
             event.prev_hash = head.last_hash
             event.hash = event.compute_hash()
+            event.key_id = key_id
+            event.mac = entry_mac(event.hash, key_id)
             head.last_hash = event.hash
+        JournalChainHead.objects.bulk_update(list(heads.values()), ["seq", "last_hash"])
+        for event, seq in zip(events, _display_seqs(len(events)), strict=True):
+            event.seq = seq
         AccessEvent.objects.bulk_create(events)
-        JournalHead.objects.filter(pk=head.pk).update(seq=head.seq, last_hash=head.last_hash)
 
 
 # --- Denials survive rollbacks ---------------------------------------------------------
 
 # The entry's content, without its place in the chain (given again when it is rewritten).
-_CHAIN_FIELDS = frozenset({"id", "seq", "prev_hash", "hash"})
+_CHAIN_FIELDS = frozenset({"id", "seq", "chain", "chain_seq", "prev_hash", "hash", "key_id", "mac"})
 
 
 @dataclass
@@ -158,53 +220,24 @@ class KeepDenialsMiddleware:
 _task_scopes: dict[str, AbstractContextManager[None]] = {}
 
 
-def task_started(task_id: str | None = None, **_kwargs) -> None:
+def task_started(task_id: str | None = None, **_kwargs: Any) -> None:
     """Celery's task_prerun: each task is a unit of work for ``denials_kept``."""
     scope = denials_kept()
     scope.__enter__()
     _task_scopes[task_id or ""] = scope
 
 
-def task_finished(task_id: str | None = None, **_kwargs) -> None:
+def task_finished(task_id: str | None = None, **_kwargs: Any) -> None:
     """Celery's task_postrun (sent after failures too)."""
     scope = _task_scopes.pop(task_id or "", None)
     if scope is not None:
         scope.__exit__(None, None, None)
 
 
-@dataclass(frozen=True)
-class ChainReport:
-    verified: int
-    broken_at: AccessEvent | None = None
-    problem: str = ""
+def journal_verify(*, full: bool = True) -> JournalReport:
+    """Check the journal against the last signed checkpoint (see apps/access/verification.py).
 
-    @property
-    def intact(self) -> bool:
-        return self.broken_at is None and not self.problem
+    Reads the table: for commands, tasks and tests, never in a request."""
+    from apps.access.verification import verify_journal
 
-
-def _in_order(batch_size: int) -> Iterator[AccessEvent]:
-    return AccessEvent.objects.order_by("seq").iterator(chunk_size=batch_size)
-
-
-def journal_verify(batch_size: int = 2000) -> ChainReport:
-    """Recompute every hash from the start; report the first row that does not hold."""
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
-    count = 0
-    for event in _in_order(batch_size):
-        if event.seq != expected_seq:
-            return ChainReport(count, event, f"entry #{expected_seq} is missing (found #{event.seq} next)")
-        if event.prev_hash != expected_prev:
-            return ChainReport(count, event, "its link to the previous entry does not match")
-        if event.compute_hash() != event.hash:
-            return ChainReport(count, event, "its content does not match its hash (altered)")
-        expected_prev = event.hash
-        expected_seq += 1
-        count += 1
-    head = JournalHead.objects.filter(pk=1).first()
-    if head is not None and head.seq != count:
-        return ChainReport(count, None, f"the journal should hold {head.seq} entries but holds {count}")
-    if head is not None and count and head.last_hash != expected_prev:
-        return ChainReport(count, None, "the last entry is not the recorded tip of the chain")
-    return ChainReport(count)
+    return verify_journal(full=full, record=False)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
-from datetime import UTC
+from datetime import UTC, datetime
+from typing import Any, NoReturn, Self
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from apps.access.journal_offline import HASHED_FIELDS, entry_hash
 
 
 class JournalIsAppendOnly(Exception):
@@ -22,40 +24,27 @@ class Outcome(models.TextChoices):
 
 
 class AccessEventQuerySet(models.QuerySet["AccessEvent"]):
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise JournalIsAppendOnly("access journal entries are never updated")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise JournalIsAppendOnly("access journal entries are never deleted")
 
     def for_record(self, record_uuid: uuid.UUID) -> AccessEventQuerySet:
         return self.filter(record_uuid=record_uuid)
 
 
-# The fields that the hash covers, in order. Changing this list breaks every
-# existing chain: add a new field at the end and only for new rows.
-HASHED_FIELDS = (
-    "seq",
-    "uuid",
-    "occurred_at",
-    "actor_uuid",
-    "actor_label",
-    "actor_role",
-    "on_behalf_of_uuid",
-    "on_behalf_of_label",
-    "record_uuid",
-    "action",
-    "resource_type",
-    "resource_uuid",
-    "resource_label",
-    "basis",
-    "purpose",
-    "outcome",
-    "reason_code",
-    "ip",
-    "user_agent",
-    "prev_hash",
-)
+# The fields that the hash covers are defined with the offline checker (journal_offline.py).
+# The global ``seq`` is not covered (it only orders the display); an entry's place is its
+# chain and chain_seq.
+
+# The chain of entries about no record (account-level acts).
+DEPLOYMENT_CHAIN = "deployment"
+
+
+def chain_for(record_uuid: uuid.UUID | str | None) -> str:
+    """Each record has its own chain (its uuid); entries about no record share one."""
+    return str(record_uuid) if record_uuid else DEPLOYMENT_CHAIN
 
 
 class AccessEvent(models.Model):
@@ -65,7 +54,11 @@ class AccessEvent(models.Model):
     documents (EHDS: at least three years) and a cascade must never touch it.
     """
 
+    # Display order across chains (keyset paging of the history); not part of any chain.
     seq = models.PositiveBigIntegerField(unique=True)
+    # The entry's chain (the record's uuid, or "deployment") and its place in it, from 1.
+    chain = models.CharField(max_length=40)
+    chain_seq = models.PositiveBigIntegerField()
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor_uuid = models.UUIDField(null=True, blank=True, db_index=True)
@@ -86,6 +79,10 @@ class AccessEvent(models.Model):
     user_agent = models.CharField(max_length=300, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+    # HMAC-SHA256 of ``hash`` with the journal key ``key_id`` (settings.JOURNAL_KEYS): the
+    # database does not hold the key, so whoever rewrites rows cannot make new valid MACs.
+    key_id = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64)
 
     objects = AccessEventQuerySet.as_manager()
 
@@ -93,6 +90,7 @@ class AccessEvent(models.Model):
         verbose_name = _("access event")
         verbose_name_plural = _("access events")
         ordering = ["-seq"]
+        constraints = [models.UniqueConstraint(fields=["chain", "chain_seq"], name="accessevent_chain_seq_unique")]
         indexes = [
             models.Index(fields=["record_uuid", "-seq"]),
             # "New since your last visit": someone's previous summary reads of a record, found
@@ -115,12 +113,12 @@ class AccessEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.actor_label} {self.action} {self.outcome}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise JournalIsAppendOnly("access journal entries are never updated")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise JournalIsAppendOnly("access journal entries are never deleted")
 
     def canonical(self) -> bytes:
@@ -135,21 +133,52 @@ class AccessEvent(models.Model):
         return json.dumps(values, sort_keys=True, separators=(",", ":")).encode()
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.canonical()).hexdigest()
+        return entry_hash(json.loads(self.canonical()))
 
 
-class JournalHead(models.Model):
-    """The chain's tip. Locking this single row serialises writers, so the chain stays linear."""
+class JournalChainHead(models.Model):
+    """One chain's tip. Locking it serialises the writers of one record only."""
 
+    chain = models.CharField(max_length=40, unique=True)
     seq = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
     def __str__(self) -> str:
-        return f"journal tip #{self.seq}"
+        return f"{self.chain} #{self.seq}"
+
+
+class JournalCheckpoint(models.Model):
+    """An index of the signed checkpoints; the truth is the file in the checkpoint storage."""
+
+    name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(db_index=True)
+    root = models.CharField(max_length=64)
+    chains = models.PositiveBigIntegerField()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JournalVerification(models.Model):
+    """The result of one run of the journal check (shown in the history PDF, never run in a request)."""
+
+    checked_at = models.DateTimeField(default=timezone.now, db_index=True)
+    full = models.BooleanField(default=False)
+    intact = models.BooleanField()
+    verified = models.PositiveBigIntegerField(default=0)
+    checkpoint_name = models.CharField(max_length=200, blank=True)
+    checkpoint_at = models.DateTimeField(null=True, blank=True)
+    problems = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-checked_at"]
+
+    def __str__(self) -> str:
+        return f"{self.checked_at:%Y-%m-%d %H:%M} {'intact' if self.intact else 'BROKEN'}"
 
 
 class ActiveQuerySet(models.QuerySet):
-    def active(self, at=None):
+    def active(self, at: datetime | None = None) -> Self:
         at = at or timezone.now()
         return self.filter(revoked_at__isnull=True).filter(
             models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=at)

@@ -17,12 +17,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.access.models import AccessEvent, CareRelationship, JournalHead
+from apps.access.journal import reset_display_sequence
+from apps.access.journal_keys import active_key_id
+from apps.access.models import AccessEvent, CareRelationship, JournalChainHead
 from apps.accounts.models import Profession, Role, SupportStructure, User
 from apps.clinical.models import ClinicalFact
 from apps.delegations.models import Delegation, Scope
@@ -137,7 +140,7 @@ def _build(rng: random.Random, options: BenchOptions, log, stored_blobs: list[st
         pool = content.TextPool(random.Random(options.seed + 1))
         user_id, record_id = next_id(User), next_id(Record)
         structure_id, document_id = next_id(SupportStructure), next_id(Document)
-        head, _created = JournalHead.objects.select_for_update().get_or_create(pk=1)
+        last_seq = AccessEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
         now = datetime.combine(BENCH_TODAY, datetime.min.time(), tzinfo=UTC)
     log(f"  {len(patients)} patients, {sum(p.documents for p in patients)} documents planned")
 
@@ -315,7 +318,8 @@ def _build(rng: random.Random, options: BenchOptions, log, stored_blobs: list[st
     strangers = [
         Actor(a.uuid, a.label, a.role, "none", "professional_without_basis", "") for _pk, a, _e in professionals[:50]
     ]
-    chain = JournalChain(seq=head.seq, last_hash=head.last_hash)
+    key_id = active_key_id()  # each new record gets its own chain, authenticated with the active key
+    chain = JournalChain(seq=last_seq, key_id=key_id, key=settings.JOURNAL_KEYS[key_id])
     journal = sink.table(AccessEvent, JOURNAL_COLUMNS)
     writer = PatientWriter(
         sink=sink,
@@ -341,7 +345,11 @@ def _build(rng: random.Random, options: BenchOptions, log, stored_blobs: list[st
         log(f"  COPY {table}: {seconds:.1f} s")
     deferred.__exit__(None, None, None)
     with timed(log, "journal tip and blobs"):
-        JournalHead.objects.filter(pk=1).update(seq=chain.seq, last_hash=chain.last_hash)
+        JournalChainHead.objects.bulk_create(
+            [JournalChainHead(chain=key, seq=seq, last_hash=last) for key, (seq, last) in chain.heads.items()],
+            batch_size=5000,
+        )
+        reset_display_sequence()
         for plan in patients:
             for doc_uuid, name, pdf in plan.blob_documents:
                 stored = crypto.store_encrypted(
@@ -424,7 +432,7 @@ def remove(log: Callable[[str], None]) -> None:
             # The table name is the model's, quoted: nothing from outside reaches this SQL.
             statement = "TRUNCATE " if connection.vendor == "postgresql" else "DELETE FROM "
             cursor.execute(statement + table)
-        JournalHead.objects.filter(pk=1).update(seq=0, last_hash="0" * 64)
+        JournalChainHead.objects.all().delete()
         RectificationRequest.objects.filter(fact__record__in=records).delete()
         # _raw_delete: millions of rows, no cascade to collect (nothing bench-made points at them).
         ClinicalFact.objects.filter(record__in=records)._raw_delete(ClinicalFact.objects.db)

@@ -36,7 +36,7 @@ DOCUMENT_COLUMNS = (
     "created_at",
     "processed_at",
 )
-FACT_COLUMNS = (
+FACT_COLUMNS: tuple[str, ...] = (
     "uuid",
     "record_id",
     "source_document_id",
@@ -240,7 +240,7 @@ class PatientWriter:
             patient.document_uuids.append(doc_uuid)
             fact_rows = self._facts(rng, patient, chronic, series, origin, category, care_date, previous_obs)
             for kind, system, fcode, fdisplay, status, when, value, unit, low, high, interp, detail in fact_rows:
-                row = (
+                fact_row: tuple[object, ...] = (
                     rand_uuid(rng),
                     patient.record_id,
                     doc_id,
@@ -264,8 +264,8 @@ class PatientWriter:
                     created,
                 )
                 if HAS_THING_KEY:
-                    row = (*row, thing_key(system, fcode, fdisplay))
-                self.facts.add(row)
+                    fact_row = (*fact_row, thing_key(system, fcode, fdisplay))
+                self.facts.add(fact_row)
             self.fact_count += len(fact_rows)
             self._document_events(rng, patient, doc_uuid, title, created, events)
         events.sort(key=lambda item: item[0])

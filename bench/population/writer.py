@@ -4,6 +4,7 @@ journal's hash chain computed in Python (the same bytes as AccessEvent.canonical
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import queue
 import threading
@@ -17,7 +18,7 @@ from django.core.management.color import no_style
 from django.db import connections, models
 from django.utils import timezone
 
-from apps.access.models import HASHED_FIELDS
+from apps.access.journal_offline import GENESIS_HASH, HASHED_FIELDS
 
 # COPY's text format: backslash, tab, newline and carriage return are escaped.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -47,7 +48,7 @@ def _copy_text(value: Any) -> str:
 def next_id(model: type[models.Model], using: str = "default") -> int:
     """The first free primary key: rows are given their ids so children can point at them
     without reading anything back (COPY returns nothing)."""
-    top = model.objects.using(using).aggregate(top=models.Max("pk"))["top"]
+    top = model._default_manager.using(using).aggregate(top=models.Max("pk"))["top"]
     return (top or 0) + 1
 
 
@@ -71,6 +72,13 @@ def _fill_values(model: type[models.Model], columns: Sequence[str]) -> dict[str,
     return fill
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or not field.column:  # a reverse relation has no column
+        raise ValueError(f"{model.__name__}.{name} is not a column: COPY cannot fill it")
+    return field.column
+
+
 class _Table:
     def __init__(self, sink: BulkSink, model: type[models.Model], columns: Sequence[str]) -> None:
         self.sink = sink
@@ -78,7 +86,7 @@ class _Table:
         self.columns = tuple(columns)
         self.fill = _fill_values(model, self.columns)
         all_columns = [*self.columns, *self.fill]
-        names = ", ".join(sink.quote(model._meta.get_field(c).column) for c in all_columns)
+        names = ", ".join(sink.quote(_column(model, c)) for c in all_columns)
         self.sql = f"COPY {sink.quote(model._meta.db_table)} ({names}) FROM STDIN"
         self.suffix = "".join("\t" + _copy_text(v) for v in self.fill.values()) + "\n"
         self.rows: list = []
@@ -110,7 +118,7 @@ class _Table:
             self.sink.send(self.sql, data.encode())
         else:
             objects = [self.model(**dict(zip(self.columns, row, strict=True)), **self.fill) for row in rows]
-            self.model.objects.using(self.sink.using).bulk_create(objects, batch_size=500)
+            self.model._default_manager.using(self.sink.using).bulk_create(objects, batch_size=500)
 
 
 class BulkSink:
@@ -225,26 +233,29 @@ def indexes_deferred(model_list: Sequence[type[models.Model]], log: Callable[[st
                 cursor.execute(definition)
 
 
-# --- The journal's hash chain -------------------------------------------------------------
+# --- The journal's hash chains ------------------------------------------------------------
 
-JOURNAL_COLUMNS = (*HASHED_FIELDS, "hash")  # the hashed content in its order, then the hash
+# The display number, the hashed content in its order, then the hash and its MAC.
+JOURNAL_COLUMNS = ("seq", *HASHED_FIELDS, "hash", "key_id", "mac")
 
 # AccessEvent.canonical(): json.dumps(sort_keys=True, separators=(",", ":")) of HASHED_FIELDS,
 # None as "". Written out here because building a model instance per row would take minutes.
 _CANONICAL = (
-    '{"action":%s,"actor_label":%s,"actor_role":%s,"actor_uuid":"%s","basis":%s,"ip":%s,"occurred_at":"%s",'
-    '"on_behalf_of_label":%s,"on_behalf_of_uuid":"%s","outcome":%s,"prev_hash":"%s","purpose":%s,'
-    '"reason_code":%s,"record_uuid":"%s","resource_label":%s,"resource_type":%s,"resource_uuid":"%s",'
-    '"seq":%d,"user_agent":%s,"uuid":"%s"}'
+    '{"action":%s,"actor_label":%s,"actor_role":%s,"actor_uuid":"%s","basis":%s,"chain":"%s","chain_seq":%d,'
+    '"ip":%s,"occurred_at":"%s","on_behalf_of_label":%s,"on_behalf_of_uuid":"%s","outcome":%s,"prev_hash":"%s",'
+    '"purpose":%s,"reason_code":%s,"record_uuid":"%s","resource_label":%s,"resource_type":%s,'
+    '"resource_uuid":"%s","user_agent":%s,"uuid":"%s"}'
 )
 
 
 class JournalChain:
-    """Numbers and links events from the journal's current tip, in the order they are given."""
+    """Numbers and links events, one chain per record (each starting at its first entry), and
+    authenticates each with the active journal key; ``seq`` continues the display order."""
 
-    def __init__(self, *, seq: int, last_hash: str) -> None:
+    def __init__(self, *, seq: int, key_id: str, key: bytes) -> None:
         self.seq = seq
-        self.last_hash = last_hash
+        self.heads: dict[str, tuple[int, str]] = {}
+        self.key_id, self._key = key_id, key
         self._json: dict[str, str] = {}
         self._sha = hashlib.sha256
 
@@ -275,6 +286,9 @@ class JournalChain:
         "none" means refused. ``occurred_at`` is datetime.isoformat(timespec="microseconds") in UTC.
         Labels come from fixed lists without tabs or newlines, so the line needs no escaping."""
         self.seq += 1
+        chain = str(record_uuid)
+        chain_seq, prev = self.heads.get(chain, (0, GENESIS_HASH))
+        chain_seq += 1
         j = self._j
         outcome = "denied" if actor.basis == "none" else "allowed"
         obo = actor.on_behalf_of_uuid or None
@@ -285,26 +299,30 @@ class JournalChain:
             j(actor.role),
             actor.uuid,
             j(actor.basis),
+            chain,
+            chain_seq,
             j(ip),
             occurred_at,
             j(actor.on_behalf_of_label),
             obo or "",
             j(outcome),
-            self.last_hash,
+            prev,
             j(actor.purpose),
             j(actor.reason),
             record_uuid,
             j(resource_label),
             j(resource_type),
             resource_uuid or "",
-            self.seq,
             j(user_agent),
             uuid,
         )
         digest = self._sha(canonical.encode()).hexdigest()
-        prev, self.last_hash = self.last_hash, digest
+        self.heads[chain] = (chain_seq, digest)
+        mac = hmac.new(self._key, digest.encode("ascii"), hashlib.sha256).hexdigest()
         row = (
             self.seq,
+            chain,
+            chain_seq,
             uuid,
             occurred_at,
             actor.uuid,
@@ -325,12 +343,14 @@ class JournalChain:
             user_agent,
             prev,
             digest,
+            self.key_id,
+            mac,
         )
         # COPY's text format writes NULL as \N (only the two optional uuids can be None).
         return _LINE % tuple("\\N" if value is None else value for value in row) if as_line else row
 
 
-_LINE = "\t".join(["%d"] + ["%s"] * (len(JOURNAL_COLUMNS) - 1)) + "\n"
+_LINE = "\t".join(["%d", "%s", "%d"] + ["%s"] * (len(JOURNAL_COLUMNS) - 3)) + "\n"
 
 
 @contextmanager

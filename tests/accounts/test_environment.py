@@ -175,6 +175,8 @@ PRODUCTION = {
     "SECRET_KEY": GOOD_SECRET,
     "DATABASE_URL": "postgres://healthspace@127.0.0.1:9/healthspace",
     "DOCUMENT_MASTER_KEYS": "k1:" + "A" * 43 + "=",
+    "JOURNAL_KEYS": "j1:" + "B" * 43 + "=",
+    "JOURNAL_SIGNING_KEY": "C" * 43 + "=",
 }
 
 
@@ -209,7 +211,12 @@ def test_two_installations_never_share_a_secret(tmp_path):
 
 def test_configured_secrets_are_used_and_nothing_is_generated(tmp_path):
     result = run_django(
-        tmp_path, PRINT_SECRETS, SECRET_KEY=GOOD_SECRET, DOCUMENT_MASTER_KEYS=PRODUCTION["DOCUMENT_MASTER_KEYS"]
+        tmp_path,
+        PRINT_SECRETS,
+        SECRET_KEY=GOOD_SECRET,
+        DOCUMENT_MASTER_KEYS=PRODUCTION["DOCUMENT_MASTER_KEYS"],
+        JOURNAL_KEYS=PRODUCTION["JOURNAL_KEYS"],
+        JOURNAL_SIGNING_KEY=PRODUCTION["JOURNAL_SIGNING_KEY"],
     )
 
     assert result.stdout.splitlines()[0] == GOOD_SECRET

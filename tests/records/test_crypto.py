@@ -339,6 +339,8 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://u:p@db/hs",
     "REDIS_URL": "redis://127.0.0.1:9/0",
     "ALLOWED_HOSTS": "health.example.org",
+    "JOURNAL_KEYS": "j1:" + "B" * 43 + "=",
+    "JOURNAL_SIGNING_KEY": "C" * 43 + "=",
 }
 
 

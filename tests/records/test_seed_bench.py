@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.urls import reverse
 
 from apps.access.journal import journal_verify
-from apps.access.models import AccessEvent, JournalHead
+from apps.access.models import AccessEvent, JournalChainHead
 from apps.access.policy import Action, authorize
 from apps.clinical.models import ClinicalFact
 from apps.records.models import Document, Record
@@ -86,14 +86,13 @@ def test_the_journal_chain_is_intact_and_new_decisions_continue_it(tmp_path):
     report = journal_verify()
     assert report.intact, report.problem
     assert report.verified == manifest["counts"]["journal_rows"]
-    tip = JournalHead.objects.get(pk=1)
-
     named = manifest["named"]["31"]
+    tip = JournalChainHead.objects.get(chain=named["record_uuid"])
     record = Record.objects.select_related("owner").get(uuid=named["record_uuid"])
     assert authorize(actor=record.owner, record=record, action=Action.RECORD_VIEW).allowed
 
     newest = AccessEvent.objects.order_by("-seq").first()
-    assert (newest.seq, newest.prev_hash) == (tip.seq + 1, tip.last_hash)
+    assert (newest.chain_seq, newest.prev_hash) == (tip.seq + 1, tip.last_hash)
     assert journal_verify().intact
 
 

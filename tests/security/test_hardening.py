@@ -23,6 +23,8 @@ def _production_environ(**overrides: str) -> dict[str, str]:
         "HEALTHSPACE_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "DOCUMENT_MASTER_KEYS": "check:" + base64.b64encode(os.urandom(32)).decode(),
+        "JOURNAL_KEYS": "check:" + base64.b64encode(os.urandom(32)).decode(),
+        "JOURNAL_SIGNING_KEY": base64.b64encode(os.urandom(32)).decode(),
         "DATABASE_URL": "postgres://healthspace@127.0.0.1:9/healthspace",
         "REDIS_URL": "redis://127.0.0.1:9/0",
         "ALLOWED_HOSTS": "health.example.org",

@@ -1,20 +1,28 @@
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.access.journal import journal_verify
+from apps.access.verification import verify_journal
 
 
 class Command(BaseCommand):
-    help = "Prove the access journal's hash chain is intact; exits non-zero naming the first broken entry."
+    help = (
+        "Check the access journal: links and MACs of every chain (since the last verified checkpoint, "
+        "or all with --full) and every chain head against the last signed checkpoint. Exits non-zero "
+        "naming each problem."
+    )
 
-    def handle(self, *args, **options) -> None:
-        report = journal_verify()
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--full", action="store_true", help="walk every chain from its first entry")
+
+    def handle(self, *args: Any, full: bool = False, **options: Any) -> None:
+        report = verify_journal(full=full)
         if not report.intact:
-            where = (
-                f"entry #{report.broken_at.seq} ({report.broken_at.uuid})"
-                if report.broken_at is not None
-                else "the chain's tip"
-            )
             raise CommandError(
-                f"Access journal BROKEN at {where}: {report.problem}. {report.verified} entries before it verified."
+                "Access journal BROKEN:\n  "
+                + "\n  ".join(report.problems)
+                + f"\n{report.verified} entries verified otherwise."
             )
-        self.stdout.write(self.style.SUCCESS(f"Access journal intact: {report.verified} entries verified."))
+        against = f" against {report.checkpoint.name}" if report.checkpoint else " (no checkpoint yet)"
+        self.stdout.write(self.style.SUCCESS(f"Access journal intact: {report.verified} entries verified{against}."))
