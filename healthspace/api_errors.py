@@ -17,10 +17,12 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, serializers, status
 from rest_framework.fields import empty
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from apps.access.refusals import Refused
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +40,13 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonRespon
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's EXCEPTION_HANDLER: DRF's own handling, after mapping what it leaves to a 500."""
+    """DRF's EXCEPTION_HANDLER: DRF's own handling, after mapping what it leaves to a 500.
+
+    A ``Refused`` (any app's refusal the person can act on) is the one 400 with its reason;
+    a ``RecordUnavailable`` is an Http404, so the one 404 below.
+    """
+    if isinstance(exc, Refused):
+        return Response(exc.body(), status=status.HTTP_400_BAD_REQUEST)
     response = drf_exception_handler(_as_api_exception(exc), context)
     if response is not None and response.status_code == 404:
         response.data = not_found_body()

@@ -1,10 +1,13 @@
-"""The API's one shape for a refusal the person can act on: 400 with the reason in plain words."""
+"""The API's one shape for a refusal the person can act on: 400 with the reason in plain words.
+
+Every app raises its refusal (a subclass of apps.access.refusals.Refused); the API's exception
+handler (healthspace.api_errors) answers it. This module only describes that answer in the schema.
+"""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
-from rest_framework import serializers, status
-from rest_framework.response import Response
+from rest_framework import serializers
 
 
 def refused_schema(name: str) -> OpenApiResponse:
@@ -14,7 +17,3 @@ def refused_schema(name: str) -> OpenApiResponse:
         response=inline_serializer(name, {"detail": serializers.CharField(required=False)}),
         description="Refused, with the reason in plain words in `detail` (or an error per field); nothing was written",
     )
-
-
-def refused(message: str) -> Response:
-    return Response({"detail": message}, status=status.HTTP_400_BAD_REQUEST)

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from apps.access.history_api import AccessHistoryApi
+from apps.access.history.api import AccessHistoryApi, AccessJournalProofApi
 from apps.accounts.api import MeApi
 from apps.accounts.oauth.api import SignInApi, SignInsApi
 from apps.assistance.api import (
@@ -13,10 +13,10 @@ from apps.assistance.api import (
     MyMandatesApi,
     RecordMandatesApi,
 )
-from apps.assistance.letter_api import AccountLetterApi, AccountStateApi, ActivationApi, SecondFactorResetApi
+from apps.assistance.letters.api import AccountLetterApi, AccountStateApi, ActivationApi, SecondFactorResetApi
 from apps.clinical.api import FactRectificationsApi, ProfileFactApi, RecordProfileFactsApi
-from apps.consents.api import DirectivesApi
-from apps.consents.privacy_api import (
+from apps.consents.directives.api import DirectivesApi
+from apps.consents.privacy.api import (
     AccessCodeRevokeApi,
     AccessCodesApi,
     BlockedProfessionalsApi,
@@ -43,6 +43,11 @@ urlpatterns = [
     path("records/<uuid:record_uuid>/facts/", RecordFactsApi.as_view(), name="api_record_facts"),
     path("records/<uuid:record_uuid>/directives/", DirectivesApi.as_view(), name="api_record_directives"),
     path("records/<uuid:record_uuid>/access-history/", AccessHistoryApi.as_view(), name="api_access_history"),
+    path(
+        "records/<uuid:record_uuid>/access-history/journal/",
+        AccessJournalProofApi.as_view(),
+        name="api_access_journal_proof",
+    ),
     path("documents/<uuid:document_uuid>/", DocumentApi.as_view(), name="api_document"),
     path("documents/<uuid:document_uuid>/content/", DocumentContentApi.as_view(), name="api_document_content"),
     path("notifications/", NotificationListApi.as_view(), name="api_notifications"),

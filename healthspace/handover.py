@@ -23,11 +23,11 @@ RETRY_AFTER = timedelta(minutes=15)
 
 def hand_over(*, model: type[Model], pk: int, stamp: str, task) -> bool:
     """Send ``task.delay(pk)``, stamping ``stamp`` on the row; False when the broker is down."""
-    model.objects.filter(pk=pk).update(**{stamp: timezone.now()})
+    model._default_manager.filter(pk=pk).update(**{stamp: timezone.now()})
     try:
         task.delay(pk)
     except Exception:  # broker unreachable: the periodic job will hand it over again
-        model.objects.filter(pk=pk).update(**{stamp: None})
+        model._default_manager.filter(pk=pk).update(**{stamp: None})
         logger.warning("%s %s left waiting: broker unavailable", model.__name__, pk, exc_info=True)
         return False
     return True

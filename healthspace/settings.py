@@ -9,6 +9,7 @@ console. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and Redis.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import dj_database_url
@@ -83,6 +84,7 @@ INSTALLED_APPS = [
     "apps.accounts.oauth",
     "apps.access",
     "apps.records",
+    "apps.intake",  # uploads and imports in: inspection, pipeline tasks, import_records
     "apps.clinical",
     "apps.consents",
     "apps.summaries",
@@ -161,7 +163,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "healthspace.sqlite3",
+            "NAME": str(VAR_DIR / "healthspace.sqlite3"),
             # Several threads of the ASGI server share the file: wait for the
             # write lock instead of failing at once.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
@@ -210,6 +212,11 @@ CELERY_BEAT_SCHEDULE = {
     "daily-digests": {"task": "apps.notifications.tasks.send_daily_digests", "schedule": 24 * 3600.0},
     "purge-summary-exports": {"task": "apps.summaries.tasks.purge_old_summary_exports", "schedule": 24 * 3600.0},
     "clear-expired-tokens": {"task": "apps.accounts.oauth.tasks.clear_expired_tokens", "schedule": 24 * 3600.0},
+    "journal-checkpoint": {"task": "apps.access.tasks.journal_checkpoint_task", "schedule": 3600.0},
+    "journal-verify": {"task": "apps.access.tasks.journal_verify_task", "schedule": 3600.0, "kwargs": {"full": False}},
+    "journal-verify-full": {"task": "apps.access.tasks.journal_verify_task", "schedule": 7 * 24 * 3600.0},
+    # The journal's monthly partitions, three months ahead (PostgreSQL; apps/access/partitions.py).
+    "journal-partitions": {"task": "apps.access.tasks.journal_partitions_task", "schedule": 24 * 3600.0},
 }
 
 # --- Authentication ----------------------------------------------------------
@@ -297,15 +304,27 @@ ACCESS_POLICY_BASES = [
     "apps.access.bases.ParentOfDependent",
     "apps.delegations.bases.DelegationBasis",
     "apps.assistance.bases.MandateBasis",
+    "apps.assistance.bases.StructureManagerBasis",
     "apps.access.bases.OperatorImport",
-    "apps.access.professional.CareRelationshipBasis",
-    "apps.access.professional.DesignatedDoctorBasis",
-    "apps.access.professional.AccessCodeBasis",
-    "apps.access.professional.BreakGlassBasis",
+    "apps.access.professional.bases.CareRelationshipBasis",
+    "apps.access.professional.bases.DesignatedDoctorBasis",
+    "apps.access.professional.bases.AccessCodeBasis",
+    "apps.access.professional.bases.BreakGlassBasis",
 ]
-# Checked after a basis grants: the person's choices that override it.
+# Checked after a basis grants: the person's choices that override it. Each answers for one
+# document and, as a filter, for lists (apps/access/restrictions.py): listed once, for both.
 ACCESS_POLICY_RESTRICTIONS = [
-    "apps.access.professional.PersonsRestrictions",
+    "apps.access.professional.bases.PersonsRestrictions",
+    "apps.access.restrictions.ConfidentialFromParents",
+    "apps.access.restrictions.MaskedFromProfessionals",
+    "apps.access.restrictions.ProfessionMatrix",
+]
+# Told of each decision once it is journaled (apps/access/listeners.py): the policy sends nothing.
+ACCESS_DECISION_LISTENERS = [
+    "apps.notifications.listeners.TellOfUse",
+    "apps.notifications.listeners.FirstProfessionalAccess",
+    "apps.notifications.listeners.BreakGlass",
+    "apps.notifications.listeners.AccessCodeUse",
 ]
 
 # --- Internationalisation ------------------------------------------------------
@@ -321,7 +340,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -356,7 +375,7 @@ if S3_BUCKET:
         },
     }
 
-# --- Upload checks (apps/records/inspection.py) -----------------------------------
+# --- Upload checks (apps/intake/inspection.py) -------------------------------------
 # The largest document accepted, in bytes; above it an upload is refused ("too_large").
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 # Uploaded files up to this size stay in memory; larger ones are streamed to a
@@ -398,8 +417,45 @@ if _document_key_ring is None:
     _document_key_ring = env_key_ring(
         _generated_ring, {_generated_ring: local_secrets.embedded_document_key_ring(VAR_DIR)}
     )
+assert _document_key_ring is not None  # set in the environment, or the generated ring just read
 DOCUMENT_MASTER_KEYS: dict[str, bytes] = _document_key_ring
 DOCUMENT_ACTIVE_KEY_ID = next(iter(DOCUMENT_MASTER_KEYS))
+
+# --- Access journal integrity (apps/access/journal_keys.py, checkpoints.py) -------------
+# JOURNAL_KEYS: "k2:base64key,k1:base64key", HMAC keys the database never holds; the first
+# authenticates new entries, the others still verify older ones (rotation). JOURNAL_SIGNING_KEY:
+# base64 of the 32-byte Ed25519 seed that signs checkpoints. Generated into VAR_DIR/secrets
+# by the embedded default; production refuses to start without them.
+_journal_key_ring = env_key_ring("JOURNAL_KEYS")
+JOURNAL_SIGNING_KEY = env_str("JOURNAL_SIGNING_KEY", "")
+if PRODUCTION and (_journal_key_ring is None or not JOURNAL_SIGNING_KEY):
+    raise ImproperlyConfigured(
+        "JOURNAL_KEYS (id:base64key of 32 random bytes, first = active) and JOURNAL_SIGNING_KEY "
+        "(base64 of a 32-byte Ed25519 seed) must be set when HEALTHSPACE_ENV=production."
+    )
+if _journal_key_ring is None:
+    _generated_journal_ring = str(local_secrets.secrets_dir(VAR_DIR) / local_secrets.JOURNAL_KEYS_FILE)
+    _journal_key_ring = env_key_ring(
+        _generated_journal_ring, {_generated_journal_ring: local_secrets.embedded_journal_key_ring(VAR_DIR)}
+    )
+assert _journal_key_ring is not None  # set in the environment, or the generated ring just read
+JOURNAL_KEYS: dict[str, bytes] = _journal_key_ring
+JOURNAL_SIGNING_KEY = JOURNAL_SIGNING_KEY or local_secrets.embedded_journal_signing_key(VAR_DIR)
+# The signed checkpoints go OUTSIDE the database: a storage alias of STORAGES (below).
+JOURNAL_CHECKPOINT_STORAGE = "journal_checkpoints"
+STORAGES[JOURNAL_CHECKPOINT_STORAGE] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": env_str("JOURNAL_CHECKPOINT_DIR", str(VAR_DIR / "journal-checkpoints"))},
+}
+if S3_BUCKET:
+    STORAGES[JOURNAL_CHECKPOINT_STORAGE] = {
+        "BACKEND": STORAGES["default"]["BACKEND"],
+        "OPTIONS": {
+            **STORAGES["default"]["OPTIONS"],
+            "bucket_name": env_str("JOURNAL_CHECKPOINT_BUCKET", S3_BUCKET),
+            "location": env_str("JOURNAL_CHECKPOINT_PREFIX", "journal-checkpoints").strip("/"),
+        },
+    }
 
 # --- E-mail -------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "healthspace <no-reply@healthspace.localhost>")

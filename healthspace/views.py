@@ -102,7 +102,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return django_server_error(request)
 
 
-def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler400: a request Django cannot read (too many fields, a forged host...). An API
     client gets JSON like every other API error, a person Django's page."""
     from django.views.defaults import bad_request as django_bad_request

@@ -9,6 +9,7 @@ from django.db.models import Q
 from apps.access.policy import Action, Basis, Decision, Resource
 
 if TYPE_CHECKING:
+    from apps.access.actors import Actor
     from apps.accounts.models import User
     from apps.records.models import Record
 
@@ -27,24 +28,26 @@ class Owner:
         return Q(owner=actor)
 
 
+def guarded_record_ids(actor: Actor, memo: dict[str, Any]) -> set[int]:
+    """The records of the children ``actor`` manages as a parent (loaded once per batch and actor)."""
+    from apps.records.models import Guardianship
+
+    key = f"guarded_record_ids:{actor.pk}"  # a memo may serve several actors
+    if key not in memo:
+        memo[key] = set(Guardianship.objects.active().filter(guardian=actor.pk).values_list("record_id", flat=True))
+    return memo[key]
+
+
 class ParentOfDependent:
     """A parent with an active guardianship manages the child's record."""
 
     def grant(
         self, actor: User, record: Record, action: str, resource: Resource | None, memo: dict[str, Any]
     ) -> Decision | None:
-        from apps.records.models import Guardianship
-
         if actor.pk is None:  # not a person (e.g. the import service)
             return None
-        if "guarded_record_ids" not in memo:
-            memo["guarded_record_ids"] = set(
-                Guardianship.objects.active().filter(guardian=actor).values_list("record_id", flat=True)
-            )
-        if record.pk in memo["guarded_record_ids"]:
-            if resource is not None and resource.type == "document" and resource.confidential:
-                # A minor's confidential care is between the minor and the professionals.
-                return Decision(allowed=False, basis=Basis.NONE, reason_code="confidential_from_parents")
+        if record.pk in guarded_record_ids(actor, memo):
+            # A minor's confidential documents: restrictions.ConfidentialFromParents.
             return Decision(allowed=True, basis=Basis.PARENT, reason_code="parent", purpose="parental")
         return None
 

@@ -11,23 +11,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from apps.access.journal import journal_append
-from apps.access.models import AccessEvent, Outcome
+from apps.access.journal import journal_append, journal_entry
+from apps.access.listeners import Decided, tell_listeners
+from apps.access.models import Outcome
 
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from apps.access.actors import Actor
+    from apps.access.models import AccessEvent
     from apps.accounts.models import User
     from apps.records.models import Record
 
@@ -49,6 +51,36 @@ class Action(models.TextChoices):
     JOURNAL_READ = "journal.read", _("read the access history")
     DELEGATION_MANAGE = "delegation.manage", _("managed who may act for the person")
     ACCOUNT_HELP = "account.help", _("helped with the account")
+    # Steps that are journaled without being on a record yet, or that only some bases may do.
+    # The stored values are those the journal already holds: never change one.
+    RECORD_FIND = "record.find", _("looked for the record by identity")
+    RECORD_INVITE = "record.invite", _("managed the family invitations")
+    RECORD_SECOND_PARENT = "record.second_parent", _("joined the record as the second parent")
+    RECORD_HANDOVER = "record.handover", _("received the record at coming of age")
+    DOCUMENT_CONFIDENTIAL = "document.confidential", _("kept a document from the parents")
+    ACCESS_CODE_USE = "access_code.use", _("typed an access code")
+    MANDATE_START = "mandate.start", _("started a support mandate")
+    MANDATE_CONFIRM = "mandate.confirm", _("confirmed a support mandate")
+    MANDATE_COUNTERSIGN = "mandate.countersign", _("countersigned a paper support mandate")
+    MANDATE_PRINT = "mandate.print", _("printed a support mandate")
+    ACCOUNT_LETTER_POSTED = "account.letter_posted", _("posted a letter with a code")
+    ACCOUNT_LETTER_CODE = "account.letter_code", _("typed the code of a letter")
+    ACCOUNT_ACTIVATION = "account.activation", _("opened the account with a letter")
+    ACCOUNT_NEW_PASSWORD = "account.new_password", _("chose a new password with a letter")
+    ACCOUNT_SECOND_FACTOR = "account.second_factor", _("reset the two-step verification with a letter")
+
+
+class UnknownAction(ValueError):
+    """A journaled act outside ``Action``: a programming error (the patient could not read it)."""
+
+
+_ACTIONS = frozenset(Action.values)
+
+
+def _known(action: str) -> str:
+    if action not in _ACTIONS:
+        raise UnknownAction(f"{action!r} is not an access.policy.Action: add it there, with its sentence")
+    return action
 
 
 # Actions that touch medical content (as opposed to identity and settings).
@@ -61,6 +93,7 @@ MEDICAL_ACTIONS = frozenset(
         Action.DOCUMENT_DELETE,
         Action.PROFILE_READ,
         Action.PROFILE_EDIT,
+        Action.DOCUMENT_CONFIDENTIAL,  # only on a document the actor may see (masked, matrix)
     }
 )
 
@@ -75,6 +108,7 @@ class Basis(models.TextChoices):
     BREAK_GLASS = "break_glass", _("emergency access")
     MANDATE = "mandate", _("support mandate")
     IMPORT = "import", _("bulk import by the service's operators")
+    STRUCTURE_MANAGER = "structure_manager", _("manager of the support structure")
     NONE = "none", _("no basis")
 
 
@@ -106,6 +140,7 @@ REASONS: dict[str, Any] = {
     "not_allowed": _("Only the person, and the people they allowed, can reach this record."),
     "no_such_record": _("There is no record here, or you may not see it."),
     "import": _("The service's operators added this document while moving records from another system."),
+    "structure_manager": _("You manage the support structure that holds this mandate."),
     "care_relationship": _("You declared that you take care of this patient."),
     "designated_doctor": _("You are this patient's designated doctor."),
     "access_code": _("The patient gave you an access code for this consultation."),
@@ -130,17 +165,17 @@ class Decision:
     reason_code: str
     on_behalf_of: User | None = None
     purpose: str = ""
+    # What was decided (stamped by ``decide``): lists check that a decision was taken for listing.
+    action: str = ""
 
     @property
     def reason(self) -> str:
         if self.reason_code.startswith("scope_missing."):
-            from apps.assistance.models import MandateScope
-            from apps.delegations.models import Scope
-
             scope = self.reason_code.removeprefix("scope_missing.")
-            # Delegations' and mandates' scopes share a few names; the first that knows it says it.
-            choices = next((c for c in (Scope, MandateScope) if scope in c.values), None)
-            label = choices(scope).label if choices else scope
+            # The basis that owns the scope names it (delegations' and mandates' scopes share a few
+            # names; the first that knows it says it): the door imports no app above it.
+            labels = (getattr(basis, "scope_label", None) for basis in _bases())
+            label = next((found for found in (named(scope) for named in labels if named) if found), scope)
             return str(_("The person did not give you the right to: %(scope)s.") % {"scope": label})
         return str(REASONS.get(self.reason_code, REASONS["not_allowed"]))
 
@@ -150,19 +185,32 @@ PROFESSIONAL_BASES = frozenset({Basis.CARE_RELATIONSHIP, Basis.DESIGNATED_DOCTOR
 # Bases whose grant leaves part of the record out of lists (the documents the person hid from
 # professionals). When one grants, the search goes on: a wider basis held by the same person
 # (a designated doctor who also attested care) wins, whatever the configured order. The
-# decision's basis is what lists filter on (visible_documents_filter), so it must be the widest.
+# decision's basis is what lists filter on (document_scope), so it must be the widest.
 NARROW_BASES = frozenset({Basis.CARE_RELATIONSHIP, Basis.ACCESS_CODE, Basis.BREAK_GLASS})
+
+# Acts that belong to some bases only, whoever else may do "everything" on the record (the
+# person, a parent): a grant on another basis is refused for them. Callers ask for the act;
+# none checks a basis by hand.
+ACTION_BASES: dict[str, frozenset[str]] = {
+    # A professional caring for a minor keeps a document from the parents (EHDS: the minor's
+    # confidential care); the parents cannot undo it, and it is a write, not a read.
+    Action.DOCUMENT_CONFIDENTIAL: PROFESSIONAL_BASES,
+    # Inviting the second parent, or handing the record over at majority: a parent's act.
+    Action.RECORD_INVITE: frozenset({Basis.PARENT}),
+    # A paper mandate is countersigned by a manager of the agent's structure, nobody else.
+    Action.MANDATE_COUNTERSIGN: frozenset({Basis.STRUCTURE_MANAGER}),
+}
 
 
 class PolicyBasis(Protocol):
     """A way to be allowed in. Returns a Decision when it grants, else None."""
 
     def grant(
-        self, actor: User, record: Record, action: str, resource: Resource | None, memo: dict[str, Any]
+        self, actor: Actor, record: Record, action: str, resource: Resource | None, memo: dict[str, Any]
     ) -> Decision | None:
         """``memo`` lives for one batch of decisions, so a basis can load what it needs once."""
 
-    def reachable(self, actor: User) -> models.Q | None:
+    def reachable(self, actor: Actor) -> models.Q | None:
         """Records this basis may open for the actor, as a filter on Record (None: none)."""
 
 
@@ -176,7 +224,7 @@ def _restrictions() -> tuple[Any, ...]:
     return tuple(import_string(path)() for path in settings.ACCESS_POLICY_RESTRICTIONS)
 
 
-def _denial(actor: User | None) -> Decision:
+def _denial(actor: Actor | None) -> Decision:
     if actor is None or not actor.is_authenticated:
         code = "anonymous"
     elif not actor.is_active:
@@ -194,7 +242,7 @@ def _denial(actor: User | None) -> Decision:
 
 def decide(
     *,
-    actor: User | None,
+    actor: Actor | None,
     record: Record,
     action: str,
     resource: Resource | None = None,
@@ -206,9 +254,11 @@ def decide(
     ``only_basis`` asks what that basis alone would decide (with the person's restrictions), e.g.
     before writing the row it needs: a refused one must leave nothing that could open later.
     """
+    _known(action)
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return _denial(actor)
     memo = {} if memo is None else memo
+    only_for = ACTION_BASES.get(action)
     refused: Decision | None = None
     narrow: Decision | None = None
     for basis in _bases():
@@ -230,20 +280,35 @@ def decide(
                 refused = refused or denial
                 break
         else:
+            if only_for is not None and decision.basis not in only_for:
+                # The act is not this basis's to do (a parent marking a document confidential).
+                refused = refused or Decision(allowed=False, basis=Basis.NONE, reason_code="not_allowed")
+                continue
             if decision.basis not in NARROW_BASES:
-                return decision
+                return replace(decision, action=action)
             narrow = narrow or decision
-    return narrow or refused or _denial(actor)
+    return replace(narrow or refused or _denial(actor), action=action)
 
 
-def _actor_role(actor: User | None) -> str:
+def document_scope(*, actor: User, decision: Decision) -> models.Q:
+    """The documents an allowed decision shows in a list: the restrictions ``decide`` applies to one
+    document, each as a filter (apps/access/restrictions.py). A refused decision shows none."""
+    if not decision.allowed:
+        return models.Q(pk__in=[])
+    scope = models.Q()
+    for restriction in _restrictions():
+        scope &= restriction.scope(actor, decision)
+    return scope
+
+
+def _actor_role(actor: Actor | None) -> str:
     if actor is None or not actor.is_authenticated:
         return "anonymous"
     return "operator" if actor.is_staff else actor.role
 
 
 def _event(
-    actor: User | None,
+    actor: Actor | None,
     record_uuid: UUID | None,
     action: str,
     resource: Resource | None,
@@ -251,14 +316,14 @@ def _event(
     purpose: str,
 ) -> AccessEvent:
     authenticated = actor is not None and actor.is_authenticated
-    return AccessEvent(
-        actor_uuid=actor.uuid if authenticated else None,
+    return journal_entry(
+        actor_uuid=actor.uuid if actor is not None and authenticated else None,
         actor_label=str(actor) if authenticated else "",
         actor_role=_actor_role(actor),
         on_behalf_of_uuid=decision.on_behalf_of.uuid if decision.on_behalf_of else None,
         on_behalf_of_label=str(decision.on_behalf_of) if decision.on_behalf_of else "",
         record_uuid=record_uuid,
-        action=action,
+        action=_known(action),
         resource_type=resource.type if resource else "record",
         resource_uuid=resource.uuid if resource else None,
         resource_label=(resource.label if resource else "")[:300],
@@ -271,23 +336,22 @@ def _event(
 
 def authorize(
     *,
-    actor: User | None,
+    actor: Actor | None,
     record: Record,
     action: str,
     resource: Resource | None = None,
     purpose: str = "",
 ) -> Decision:
-    """Decide and journal. Callers act only when ``decision.allowed``."""
+    """Decide, journal, then tell the listeners (settings.ACCESS_DECISION_LISTENERS). Callers act
+    only when ``decision.allowed``. Nothing is sent from here: notices are the listeners'."""
     decision = decide(actor=actor, record=record, action=action, resource=resource)
     journal_decision(actor=actor, record=record, action=action, resource=resource, decision=decision, purpose=purpose)
-    if decision.allowed and decision.basis in ACTING_FOR_BASES and action != Action.RECORD_LIST:
-        _tell_of_use(actor, record, decision)
     return decision
 
 
 def journal_decision(
     *,
-    actor: User | None,
+    actor: Actor | None,
     record: Record,
     action: str,
     decision: Decision,
@@ -295,31 +359,13 @@ def journal_decision(
     purpose: str = "",
 ) -> None:
     """Journal a decision taken by ``decide`` (e.g. on what would happen, before writing anything)."""
-    journal_append([_event(actor, record.uuid, action, resource, decision, purpose)])
-
-
-# Someone acting for the person: the person is told when that power is used.
-ACTING_FOR_BASES = {Basis.DELEGATION: "caregiver_acted", Basis.MANDATE: "mandate_acted"}
-
-
-def _tell_of_use(actor: User, record: Record, decision: Decision) -> None:
-    """Once a day per helper and record (seeing it in a list does not count), as the person chose
-    in their notification settings; the access history says what exactly was done."""
-    from django.core.cache import cache as django_cache
-
-    from apps.notifications.services import notify_followers
-
-    key = f"acted_for:{actor.uuid}:{record.uuid}:{timezone.localdate().isoformat()}"
-    try:
-        if not django_cache.add(key, 1, 26 * 3600):
-            return
-    except Exception:
-        logger.warning("cache unavailable; notification deduplicated by the database", exc_info=True)
-    notify_followers(record=record, event=ACTING_FOR_BASES[decision.basis], dedup_key=key)
+    event = _event(actor, record.uuid, action, resource, decision, purpose)
+    journal_append([event])
+    tell_listeners([Decided(actor, record, record.uuid, action, resource, decision, event)])
 
 
 def authorize_many(
-    *, actor: User | None, records: Sequence[Record], action: str, purpose: str = "", journal_denials: bool = True
+    *, actor: Actor | None, records: Sequence[Record], action: str, purpose: str = "", journal_denials: bool = True
 ) -> list[tuple[Record, Decision]]:
     """Decide for several records at once, journaling each decision in one write."""
     memo: dict[str, Any] = {}
@@ -327,15 +373,17 @@ def authorize_many(
         if hasattr(part, "prefetch"):
             part.prefetch(actor, records, memo)
     results = [(record, decide(actor=actor, record=record, action=action, memo=memo)) for record in records]
-    journal_append(
-        _event(actor, record.uuid, action, None, decision, purpose)
+    journaled = [
+        (record, decision, _event(actor, record.uuid, action, None, decision, purpose))
         for record, decision in results
         if decision.allowed or journal_denials
-    )
+    ]
+    journal_append(event for _record, _decision, event in journaled)
+    tell_listeners([Decided(actor, record, record.uuid, action, None, d, event) for record, d, event in journaled])
     return results
 
 
-def journal_missing_record(*, actor: User | None, record_uuid: UUID | None, action: str) -> Decision:
+def journal_missing_record(*, actor: Actor | None, record_uuid: UUID | None, action: str) -> Decision:
     """A request for a record that does not exist is journaled as a denial too."""
     return journal_note(
         actor=actor, record_uuid=record_uuid, action=action, allowed=False, reason_code="no_such_record"
@@ -344,7 +392,7 @@ def journal_missing_record(*, actor: User | None, record_uuid: UUID | None, acti
 
 def journal_note(
     *,
-    actor: User | None,
+    actor: Actor | None,
     record_uuid: UUID | None,
     action: str,
     allowed: bool,
@@ -353,11 +401,13 @@ def journal_note(
 ) -> Decision:
     """Journal a step that is not a decision on a record (a search, a code typed in) with its outcome."""
     decision = Decision(allowed=allowed, basis=Basis.NONE, reason_code=reason_code)
-    journal_append([_event(actor, record_uuid, action, resource, decision, "")])
+    event = _event(actor, record_uuid, action, resource, decision, "")
+    journal_append([event])
+    tell_listeners([Decided(actor, None, record_uuid, action, resource, decision, event)])
     return decision
 
 
-def reachable_record_filter(*, actor: User | None) -> models.Q | None:
+def reachable_record_filter(*, actor: Actor | None) -> models.Q | None:
     """Which records some basis could open for the actor (for listing, before deciding each)."""
     if actor is None or not actor.is_authenticated or not actor.is_active:
         return None

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.access.models import AccessEvent, Outcome
+from apps.access.models import Outcome
 from apps.access.policy import REASONS, Action, Basis
 
 if TYPE_CHECKING:
+    from apps.access.models import AccessEvent
     from apps.accounts.models import User
     from apps.records.models import Record
 
@@ -61,21 +62,45 @@ ACTION_PHRASES: dict[str, tuple[Any, Any]] = {
         gettext_lazy("read the access history of %(object)s"),
         gettext_lazy("read the access history of %(object)s"),
     ),
-    "record.find": (
+    Action.RECORD_FIND: (
         gettext_lazy("looked for %(object)s by identity"),
         gettext_lazy("look for %(object)s by identity"),
     ),
-    "mandate.start": (
+    Action.MANDATE_START: (
         gettext_lazy("started a support mandate for %(object)s"),
         gettext_lazy("start a support mandate for %(object)s"),
     ),
-    "mandate.confirm": (
+    Action.MANDATE_CONFIRM: (
         gettext_lazy("confirmed a support mandate for %(object)s"),
         gettext_lazy("confirm a support mandate for %(object)s"),
     ),
-    "access_code.use": (
+    Action.ACCESS_CODE_USE: (
         gettext_lazy("typed an access code for %(object)s"),
         gettext_lazy("use an access code for %(object)s"),
+    ),
+    Action.RECORD_INVITE: (
+        gettext_lazy("managed the family invitations of %(object)s"),
+        gettext_lazy("manage the family invitations of %(object)s"),
+    ),
+    Action.RECORD_SECOND_PARENT: (
+        gettext_lazy("joined %(object)s as the second parent"),
+        gettext_lazy("join %(object)s as the second parent"),
+    ),
+    Action.RECORD_HANDOVER: (
+        gettext_lazy("received %(object)s at coming of age"),
+        gettext_lazy("receive %(object)s at coming of age"),
+    ),
+    Action.DOCUMENT_CONFIDENTIAL: (
+        gettext_lazy("changed who may see %(object)s: the parents or not"),
+        gettext_lazy("change whether the parents may see %(object)s"),
+    ),
+    Action.MANDATE_COUNTERSIGN: (
+        gettext_lazy("countersigned a paper support mandate for %(object)s"),
+        gettext_lazy("countersign a paper support mandate for %(object)s"),
+    ),
+    Action.MANDATE_PRINT: (
+        gettext_lazy("printed a support mandate for %(object)s"),
+        gettext_lazy("print a support mandate for %(object)s"),
     ),
     Action.DELEGATION_MANAGE: (
         gettext_lazy("changed who may act on %(object)s"),
@@ -98,11 +123,11 @@ ACTION_PHRASES: dict[str, tuple[Any, Any]] = {
         gettext_lazy("reset the two-step verification of %(object)s"),
         gettext_lazy("reset the two-step verification of %(object)s"),
     ),
-    "account.letter_code": (
+    Action.ACCOUNT_LETTER_CODE: (
         gettext_lazy("typed the code of a printed letter for %(object)s"),
         gettext_lazy("use the code of a printed letter for %(object)s"),
     ),
-    "account.activation": (
+    Action.ACCOUNT_ACTIVATION: (
         gettext_lazy("opened the account of %(object)s with a printed letter"),
         gettext_lazy("open the account of %(object)s with a printed letter"),
     ),
@@ -110,15 +135,15 @@ ACTION_PHRASES: dict[str, tuple[Any, Any]] = {
         gettext_lazy("asked for a letter to reset the two-step verification of %(object)s"),
         gettext_lazy("ask for a letter to reset the two-step verification of %(object)s"),
     ),
-    "account.second_factor": (
+    Action.ACCOUNT_SECOND_FACTOR: (
         gettext_lazy("reset the two-step verification of %(object)s with a letter"),
         gettext_lazy("reset the two-step verification of %(object)s with a letter"),
     ),
-    "account.letter_posted": (
+    Action.ACCOUNT_LETTER_POSTED: (
         gettext_lazy("posted a letter with a code for %(object)s"),
         gettext_lazy("post a letter with a code for %(object)s"),
     ),
-    "account.new_password": (
+    Action.ACCOUNT_NEW_PASSWORD: (
         gettext_lazy("chose a new password with a printed letter, for %(object)s"),
         gettext_lazy("choose a new password with a printed letter, for %(object)s"),
     ),
@@ -134,6 +159,7 @@ BASIS_PHRASES: dict[str, Any] = {
     Basis.BREAK_GLASS: gettext_lazy("by declaring an emergency"),
     Basis.MANDATE: gettext_lazy("under a support mandate"),
     Basis.IMPORT: gettext_lazy("during an import"),
+    Basis.STRUCTURE_MANAGER: gettext_lazy("as a manager of the support structure"),
     Basis.NONE: gettext_lazy("without any permission"),
 }
 
@@ -197,8 +223,10 @@ def _who(event: AccessEvent, profession: str) -> str:
     return _("%(name)s, %(details)s,") % {"name": name, "details": ", ".join(details)}
 
 
-def _object(event: AccessEvent, record: Record, own: bool) -> str:
+def _object(event: AccessEvent, record: Record, own: bool, redacted: bool = False) -> str:
     if event.resource_type == "document":
+        if redacted:
+            return _("a document you may not see")
         if not event.resource_label:
             return _("a document")
         if own:
@@ -228,11 +256,14 @@ def _refusal(event: AccessEvent) -> str:
     return str(REFUSALS.get(event.reason_code, _("refused")))
 
 
-def entry_sentence(*, event: AccessEvent, reader: User, record: Record, profession: str = "") -> str:
-    """One journal entry as a sentence in the active language, addressed to ``reader``."""
+def entry_sentence(
+    *, event: AccessEvent, reader: User, record: Record, profession: str = "", redacted: bool = False
+) -> str:
+    """One journal entry as a sentence in the active language, addressed to ``reader``; ``redacted``:
+    the entry names a document the reader may not see, said without its title."""
     you = event.actor_uuid is not None and event.actor_uuid == reader.uuid
     own = record.owner_id is not None and record.owner_id == reader.pk
-    target = _object(event, record, own)
+    target = _object(event, record, own, redacted)
     done, attempted = ACTION_PHRASES.get(
         f"{event.action}:{event.resource_type}", ACTION_PHRASES.get(event.action, (None, None))
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.access import pro_views
+from apps.access.professional import views as pro_views
 
 urlpatterns = [
     path("", pro_views.pro_home, name="pro_home"),

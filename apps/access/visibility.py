@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
-from apps.access.policy import Action, Resource, decide
-from apps.access.professional import privacy
+from apps.access.door import document_resource
+from apps.access.policy import Action, Decision, Resource, decide
+from apps.access.professional.bases import privacy
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
-    from apps.records.models import Document
+    from apps.records.models import Document, Record
 
 _STANDIN_PK = -1
 
@@ -61,18 +62,18 @@ def _standin(role: str, **fields: Any) -> User:
     return person
 
 
-def _line(who: Any, decision, *, fallback: str = "not_allowed") -> PanelLine:
+def _line(who: Any, decision: Decision, *, fallback: str = "not_allowed") -> PanelLine:
     code = decision.reason_code if decision.reason_code in PANEL_REASONS else fallback
     return PanelLine(who=str(who), allowed=decision.allowed, why=str(PANEL_REASONS[code]))
 
 
-def _caregiver_lines(*, record, reader: User, action: str, resource: Resource) -> list[PanelLine]:
+def _caregiver_lines(*, record: Record, reader: User, action: str, resource: Resource) -> list[PanelLine]:
     """The real people acting for the person now (caregivers, support agents under mandate), each
     decided by the policy, so a missing scope or an ended delegation shows as it is."""
     from apps.assistance.models import Mandate
     from apps.delegations.models import Delegation
 
-    def helper_line(who: Any, helper: User, scope_refusal: str) -> PanelLine:
+    def helper_line(who: Any, helper: User | None, scope_refusal: str) -> PanelLine:
         decision = decide(actor=helper, record=record, action=action, resource=resource)
         return _line(who, decision, fallback=scope_refusal)  # a missing scope falls back to what they chose
 
@@ -103,21 +104,14 @@ def who_can_see(*, document: Document, reader: User) -> list[PanelLine]:
     from apps.accounts.models import Profession, Role, User
 
     record = document.record
-    resource = Resource(
-        "document",
-        document.uuid,
-        document.title,
-        category=document.category,
-        masked=document.masked,
-        confidential=document.confidential_from_parents,
-    )
+    resource = document_resource(document)
     action = Action.DOCUMENT_READ
     memo: dict[str, Any] = {}
     state = privacy(record, memo)
     lines: list[PanelLine] = []
 
-    if record.owner_id:
-        owner = record.owner if record.owner_id != reader.pk else reader
+    owner = reader if record.owner_id == reader.pk else record.owner  # the reader's own record: no query
+    if owner is not None:
         lines.append(
             _line(
                 _("You") if owner.pk == reader.pk else owner,

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from datetime import date
+from typing import TypedDict
+
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm
 from django import forms
@@ -8,6 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.records.models import Sex, validate_birth_date
+
+
+class Identity(TypedDict):
+    """Who a record is about, as ``record_create_own`` and ``dependent_create`` take it."""
+
+    family_name: str
+    given_names: str
+    birth_date: date
+    sex: str
 
 
 class IdentityFieldsMixin(forms.Form):
@@ -23,8 +35,14 @@ class IdentityFieldsMixin(forms.Form):
     )
     sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
 
-    def identity(self) -> dict[str, object]:
-        return {key: self.cleaned_data[key] for key in ("family_name", "given_names", "birth_date", "sex")}
+    def identity(self) -> Identity:
+        data = self.cleaned_data
+        return Identity(
+            family_name=data["family_name"],
+            given_names=data["given_names"],
+            birth_date=data["birth_date"],
+            sex=data["sex"],
+        )
 
 
 class PatientSignupForm(IdentityFieldsMixin, SignupForm):

@@ -41,7 +41,7 @@ def session_outlived(session) -> bool:
 
 
 # Paths reachable before the second factor: what is needed to provide it or leave.
-_OPEN_PREFIXES = ("/static/", "/healthz", "/manifest.webmanifest", "/i18n/", "/api/", "/favicon")
+_OPEN_PREFIXES: tuple[str, ...] = ("/static/", "/healthz", "/manifest.webmanifest", "/i18n/", "/api/", "/favicon")
 # OAuth endpoints that apps call with a code or a token, not a session (never /o/authorize/).
 _OPEN_PREFIXES += ("/o/token/", "/o/revoke_token/", "/o/introspect/")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
@@ -101,7 +103,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    if TYPE_CHECKING:
+        # Installed on each request's user by django-otp's OTPMiddleware (and, for WebSockets,
+        # by WebSocketSecondFactorMiddleware): whether this session passed the second factor.
+        is_verified: Callable[[], bool]
 
     class Meta:
         verbose_name = _("user")

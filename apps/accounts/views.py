@@ -17,6 +17,7 @@ from django_otp import login as otp_login
 
 from apps.accounts import two_factor
 from apps.accounts.forms import TokenForm
+from apps.accounts.http import AuthenticatedHttpRequest
 
 
 def _locked_message(error: two_factor.TwoFactorLocked) -> str:
@@ -36,7 +37,7 @@ def _second_step_passed(request: HttpRequest, device) -> None:
 
 
 @login_required
-def security(request: HttpRequest) -> HttpResponse:
+def security(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/security.html",
@@ -50,7 +51,7 @@ def security(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def setup(request: HttpRequest) -> HttpResponse:
+def setup(request: AuthenticatedHttpRequest) -> HttpResponse:
     if two_factor.has_two_factor(request.user) and not request.user.is_verified():
         return redirect("two_factor_verify")
     enrolment = two_factor.totp_enrolment_start(user=request.user)
@@ -74,7 +75,7 @@ def setup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""
@@ -101,7 +102,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["POST"])
-def backup_codes(request: HttpRequest) -> HttpResponse:
+def backup_codes(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not two_factor.has_two_factor(request.user):
         return redirect("two_factor_setup")
     codes = two_factor.backup_codes_regenerate(user=request.user)
@@ -111,7 +112,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
 @login_required
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
-def disable(request: HttpRequest) -> HttpResponse:
+def disable(request: AuthenticatedHttpRequest) -> HttpResponse:
     # The password again (recently), then a current code: both factors before losing one.
     if request.user.requires_two_factor:
         messages.error(request, _("Two-step verification cannot be turned off for your account."))

@@ -10,12 +10,13 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.access.door import fetch
 from apps.access.policy import Action
 from apps.assistance import services
 from apps.assistance.models import Mandate, MandateScope, StructureManager
 from apps.records import selectors
 from apps.records.models import Record
-from healthspace.api_refusals import refused, refused_schema
+from healthspace.api_refusals import refused_schema
 
 SCOPES_HELP = "Any of: " + ", ".join(MandateScope.values)
 
@@ -119,21 +120,9 @@ class MandatesApi(APIView):
         start.is_valid(raise_exception=True)
         _require_recent_login(request)
         data = dict(start.validated_data)
-        record = Record.objects.select_related("owner").filter(uuid=data.pop("record")).first()
-        if record is None:
-            raise services.RecordUnavailable(
-                services.journal_note(
-                    actor=request.user,
-                    record_uuid=start.validated_data["record"],
-                    action="mandate.start",
-                    allowed=False,
-                    reason_code="no_such_record",
-                )
-            )
-        try:
-            mandate = services.mandate_start(agent=request.user, record=record, **data)
-        except services.MandateRefused as refusal:
-            return refused(refusal.message)
+        # Only fetched: mandate_start decides (and journals) whether this agent may start one.
+        record = fetch(request.user, Record.objects.select_related("owner"), data.pop("record"), Action.MANDATE_START)
+        mandate = services.mandate_start(agent=request.user, record=record, **data)
         return Response(MandateSerializer(mandate).data, status=status.HTTP_201_CREATED)
 
 
@@ -150,16 +139,13 @@ class MandateConfirmApi(APIView):
         code = request.data.get("code")
         if not isinstance(code, str):
             code = ""
-        mandate = services.mandate_get_for_agent(request.user, mandate_uuid, "mandate.confirm")
+        mandate = services.mandate_get_for_agent(request.user, mandate_uuid, Action.MANDATE_CONFIRM)
         if not ratelimit.consume(request._request, action="mandate_code", key=str(mandate.uuid)):
             return Response(
                 {"detail": _("Too many tries. Wait 10 minutes, then try again.")},
                 status=status.HTTP_429_TOO_MANY_REQUESTS,
             )
-        try:
-            mandate = services.mandate_confirm(agent=request.user, mandate_uuid=mandate_uuid, code=code)
-        except services.MandateRefused as refusal:
-            return refused(refusal.message)
+        mandate = services.mandate_confirm(agent=request.user, mandate_uuid=mandate_uuid, code=code)
         return Response(MandateSerializer(mandate).data)
 
 
@@ -170,10 +156,7 @@ class MandateAcceptApi(APIView):
         summary="The person (or a parent) confirms a waiting mandate themselves",
     )
     def post(self, request, mandate_uuid):
-        try:
-            mandate = services.mandate_accept(actor=request.user, mandate_uuid=mandate_uuid)
-        except services.MandateRefused as refusal:
-            return refused(refusal.message)
+        mandate = services.mandate_accept(actor=request.user, mandate_uuid=mandate_uuid)
         return Response(MandateSerializer(mandate).data)
 
 
@@ -185,10 +168,7 @@ class MandateCountersignApi(APIView):
     )
     def post(self, request, mandate_uuid):
         _require_recent_login(request)
-        try:
-            mandate = services.mandate_countersign(manager=request.user, mandate_uuid=mandate_uuid)
-        except services.MandateRefused as refusal:
-            return refused(refusal.message)
+        mandate = services.mandate_countersign(manager=request.user, mandate_uuid=mandate_uuid)
         return Response(MandateSerializer(mandate).data)
 
 

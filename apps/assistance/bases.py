@@ -58,6 +58,11 @@ def _may_hold_mandates(actor: User, memo: dict[str, Any]) -> bool:
 
 
 class MandateBasis:
+    @staticmethod
+    def scope_label(scope: str) -> str | None:
+        """What the person calls this scope, for a refusal's reason (None: not one of ours)."""
+        return str(MandateScope(scope).label) if scope in MandateScope.values else None
+
     def grant(
         self, actor: User, record: Record, action: str, resource: Resource | None, memo: dict[str, Any]
     ) -> Decision | None:
@@ -91,3 +96,36 @@ class MandateBasis:
             mandates__revoked_at__isnull=True,
             mandates__expires_at__gt=timezone.now(),
         )
+
+
+class StructureManagerBasis:
+    """A manager of a support structure acts on that structure's mandates, and on nothing else:
+    stops one (``Action.DELEGATION_MANAGE`` on the mandate) or countersigns a paper one
+    (``Action.MANDATE_COUNTERSIGN``, which only this basis may do: policy.ACTION_BASES)."""
+
+    basis = Basis.STRUCTURE_MANAGER
+    ACTIONS = frozenset({Action.DELEGATION_MANAGE, Action.MANDATE_COUNTERSIGN})
+
+    def grant(
+        self, actor: User, record: Record, action: str, resource: Resource | None, memo: dict[str, Any]
+    ) -> Decision | None:
+        from apps.assistance.models import StructureManager
+
+        if actor.pk is None or action not in self.ACTIONS or resource is None or resource.type != "mandate":
+            return None
+        if resource.uuid is None:  # a mandate not yet made has no manager
+            return None
+        key = f"managed_structures:{actor.pk}"
+        if key not in memo:
+            memo[key] = set(StructureManager.objects.filter(user=actor).values_list("structure_id", flat=True))
+        if not memo[key]:
+            return None
+        managed = Mandate.objects.filter(uuid=resource.uuid, record_id=record.pk, structure_id__in=memo[key]).exists()
+        if not managed:
+            return None
+        return Decision(
+            allowed=True, basis=Basis.STRUCTURE_MANAGER, reason_code="structure_manager", purpose="assistance"
+        )
+
+    def reachable(self, actor: User) -> Q | None:
+        return None  # a manager opens no record: they act on mandates, never on record content

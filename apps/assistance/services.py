@@ -16,7 +16,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.access.policy import Action, Decision, Resource, authorize, journal_note
+from apps.access.door import fetch, get_for, require
+from apps.access.policy import Action, Resource, journal_note
+from apps.access.refusals import RecordUnavailable, Refused
 from apps.assistance.models import (
     AccountLetter,
     ConfirmationMethod,
@@ -25,8 +27,8 @@ from apps.assistance.models import (
     MandateScope,
     StructureManager,
 )
+from apps.records.identity import record_matching
 from apps.records.models import Record
-from apps.records.selectors import RecordUnavailable
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -40,10 +42,8 @@ ANSWER_WITHIN = timedelta(days=7)
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed from paper
 
 
-class MandateRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class MandateRefused(Refused):
+    pass
 
 
 def _code_hash(mandate_uuid: UUID, code: str) -> str:
@@ -83,22 +83,13 @@ def record_find(
     *, agent: User, ins: str = "", family_name: str = "", given_name: str = "", birth_date=None
 ) -> Record | None:
     """Exact identity only, like a professional's search: a partial identity finds nothing. Journaled."""
-    from apps.access.services import _fold
-
     if not _is_agent(agent):
-        raise _unavailable(actor=agent, record_uuid=None, action="record.find")
-    record = None
-    if ins:
-        record = Record.objects.filter(ins=ins.strip().upper()).first()
-    elif family_name and given_name and birth_date:
-        wanted = (_fold(family_name), _fold(given_name).split(" ")[0])
-        candidates = Record.objects.filter(birth_date=birth_date, family_name__iexact=family_name.strip())
-        matches = [r for r in candidates if (_fold(r.family_name), _fold(r.given_names).split(" ")[0]) == wanted]
-        record = matches[0] if len(matches) == 1 else None
+        raise _unavailable(actor=agent, record_uuid=None, action=Action.RECORD_FIND)
+    record = record_matching(ins=ins, family_name=family_name, given_name=given_name, birth_date=birth_date)
     journal_note(
         actor=agent,
         record_uuid=record.uuid if record else None,
-        action="record.find",
+        action=Action.RECORD_FIND,
         allowed=record is not None,
         reason_code="found" if record else "not_found",
     )
@@ -109,7 +100,7 @@ def verified_email(*, record: Record) -> str:
     """The person's own confirmed e-mail (allauth), or "": the channel a confirmation code goes to."""
     from allauth.account.models import EmailAddress
 
-    if not record.owner_id or not record.owner.is_active:
+    if record.owner is None or not record.owner.is_active:
         return ""
     address = EmailAddress.objects.filter(user_id=record.owner_id, verified=True).order_by("-primary", "pk").first()
     return address.email if address else ""
@@ -125,8 +116,9 @@ def mandate_start(*, agent: User, record: Record, scopes: list[str], days: int, 
     """The agent prepares a mandate; it works only once confirmed by someone other than the agent:
     the person (code sent to their confirmed e-mail, or their own mandates page) or, for a person
     without a confirmed e-mail, a manager of the structure countersigning the signed paper."""
-    if not _is_agent(agent):
-        raise _unavailable(actor=agent, record_uuid=record.uuid, action="mandate.start")
+    structure_id = agent.support_structure_id
+    if not _is_agent(agent) or structure_id is None:  # an agent always has a structure: this only narrows
+        raise _unavailable(actor=agent, record_uuid=record.uuid, action=Action.MANDATE_START)
     scopes = sorted(set(scopes))
     if not scopes or any(scope not in MandateScope.values for scope in scopes):
         raise MandateRefused(_("Choose at least one thing you may do for the person."))
@@ -149,9 +141,7 @@ def mandate_start(*, agent: User, record: Record, scopes: list[str], days: int, 
                 "A manager of your structure then countersigns it."
             )
         )
-    if method == ConfirmationMethod.SIGNED_PAPER and not countersigners(
-        structure_id=agent.support_structure_id, agent=agent
-    ):
+    if method == ConfirmationMethod.SIGNED_PAPER and not countersigners(structure_id=structure_id, agent=agent):
         raise MandateRefused(
             _(
                 "A paper mandate must be countersigned by another manager of your structure, and your structure "
@@ -165,7 +155,7 @@ def mandate_start(*, agent: User, record: Record, scopes: list[str], days: int, 
             number=_new_number(),
             record=record,
             agent=agent,
-            structure_id=agent.support_structure_id,
+            structure_id=structure_id,
             scopes=scopes,
             created_at=now,
             expires_at=now + timedelta(days=days),
@@ -177,7 +167,7 @@ def mandate_start(*, agent: User, record: Record, scopes: list[str], days: int, 
         journal_note(
             actor=agent,
             record_uuid=record.uuid,
-            action="mandate.start",
+            action=Action.MANDATE_START,
             allowed=True,
             reason_code="mandate_started",
             resource=_resource(mandate),
@@ -217,12 +207,12 @@ def mandate_confirm(*, agent: User, mandate_uuid: UUID | str, code: str) -> Mand
     """The code the person received on their confirmed e-mail, read out to the agent. Five wrong
     tries cancel it. A paper mandate is never confirmed here: its number is on the paper the agent
     printed, so typing it proves nothing (a manager countersigns it, see mandate_countersign)."""
-    mandate = mandate_get_for_agent(agent, mandate_uuid, "mandate.confirm")
+    mandate = mandate_get_for_agent(agent, mandate_uuid, Action.MANDATE_CONFIRM)
     if mandate.confirmation_method != ConfirmationMethod.EMAIL_CODE:
         journal_note(
             actor=agent,
             record_uuid=mandate.record.uuid,
-            action="mandate.confirm",
+            action=Action.MANDATE_CONFIRM,
             allowed=False,
             reason_code="needs_countersignature",
             resource=_resource(mandate),
@@ -264,7 +254,7 @@ def mandate_confirm(*, agent: User, mandate_uuid: UUID | str, code: str) -> Mand
         journal_note(
             actor=agent,
             record_uuid=mandate.record.uuid,
-            action="mandate.confirm",
+            action=Action.MANDATE_CONFIRM,
             allowed=right,
             reason_code="mandate_confirmed" if right else ("too_many_tries" if cancelled else "wrong_code"),
             resource=_resource(mandate),
@@ -291,12 +281,9 @@ def _waiting_for_answer(mandate: Mandate, now) -> None:
 def mandate_accept(*, actor: User, mandate_uuid: UUID | str) -> Mandate:
     """The person (or a parent) confirms a waiting mandate on their own page: their own login is the proof.
     Refusing is mandate_revoke."""
-    mandate = Mandate.objects.select_related("record__owner", "agent").filter(uuid=mandate_uuid).first()
-    if mandate is None:
-        from apps.access.policy import journal_missing_record
-
-        raise RecordUnavailable(journal_missing_record(actor=actor, record_uuid=None, action=Action.DELEGATION_MANAGE))
-    _require(actor, mandate.record, Action.DELEGATION_MANAGE, _resource(mandate))
+    mandate, _decision = get_for(
+        actor, Mandate.objects.select_related("record__owner", "agent"), mandate_uuid, Action.DELEGATION_MANAGE
+    )
     if actor.pk == mandate.agent_id:
         raise MandateRefused(_("You prepared this mandate: you cannot confirm it yourself."))
     return _confirm_waiting(mandate_pk=mandate.pk, by=actor, reason_code="mandate_confirmed_by_person")
@@ -320,7 +307,7 @@ def _confirm_waiting(*, mandate_pk: int, by: User, reason_code: str) -> Mandate:
     journal_note(
         actor=by,
         record_uuid=mandate.record.uuid,
-        action="mandate.confirm",
+        action=Action.MANDATE_CONFIRM,
         allowed=True,
         reason_code=reason_code,
         resource=_countersigned_resource(mandate),
@@ -340,10 +327,15 @@ def mandate_countersign(*, manager: User, mandate_uuid: UUID | str) -> Mandate:
     from apps.accounts.two_factor import has_two_factor
 
     mandate = Mandate.objects.select_related("record__owner", "agent", "structure").filter(uuid=mandate_uuid).first()
-    if mandate is None or not (manager.is_authenticated and manages(user=manager, structure_id=mandate.structure_id)):
-        raise _unavailable(
-            actor=manager, record_uuid=mandate.record.uuid if mandate else None, action="mandate.confirm"
-        )
+    if mandate is None:
+        raise _unavailable(actor=manager, record_uuid=None, action=Action.MANDATE_COUNTERSIGN)
+    # Only a manager of the mandate's structure (policy.ACTION_BASES): anyone else reads "nothing here".
+    require(
+        actor=manager,
+        record=mandate.record,
+        action=Action.MANDATE_COUNTERSIGN,
+        resource=_countersigned_resource(mandate),
+    )
     refusal = ""
     if manager.pk == mandate.agent_id:
         refusal = _("You prepared this mandate: another manager of your structure must countersign it.")
@@ -357,7 +349,7 @@ def mandate_countersign(*, manager: User, mandate_uuid: UUID | str) -> Mandate:
         journal_note(
             actor=manager,
             record_uuid=mandate.record.uuid,
-            action="mandate.confirm",
+            action=Action.MANDATE_CONFIRM,
             allowed=False,
             reason_code="countersignature_refused",
             resource=_countersigned_resource(mandate),
@@ -388,7 +380,7 @@ def mandate_pdf(*, agent: User, mandate_uuid: UUID | str) -> bytes:
     """The printable mandate the person reads and signs at the desk."""
     from weasyprint import HTML
 
-    mandate = mandate_get_for_agent(agent, mandate_uuid, "mandate.print")
+    mandate = mandate_get_for_agent(agent, mandate_uuid, Action.MANDATE_PRINT)
     html = render_to_string("assistance/mandate_pdf.html", {"mandate": mandate, "record": mandate.record})
     return HTML(string=html).write_pdf()
 
@@ -399,22 +391,9 @@ def manages(*, user: User, structure_id: int) -> bool:
 
 def mandate_revoke(*, actor: User, mandate_uuid: UUID | str) -> Mandate:
     """The person, a parent, or a manager of the mandate's structure stops it. Effective at once."""
-    mandate = Mandate.objects.select_related("record").filter(uuid=mandate_uuid).first()
-    if mandate is None:
-        from apps.access.policy import journal_missing_record
-
-        raise RecordUnavailable(journal_missing_record(actor=actor, record_uuid=None, action=Action.DELEGATION_MANAGE))
-    if actor.is_authenticated and manages(user=actor, structure_id=mandate.structure_id):
-        journal_note(
-            actor=actor,
-            record_uuid=mandate.record.uuid,
-            action=Action.DELEGATION_MANAGE,
-            allowed=True,
-            reason_code="structure_manager",
-            resource=_resource(mandate),
-        )
-    else:
-        _require(actor, mandate.record, Action.DELEGATION_MANAGE, _resource(mandate))
+    mandate = fetch(actor, Mandate, mandate_uuid, Action.DELEGATION_MANAGE)
+    # The person, a parent, or the structure's manager (StructureManagerBasis): the policy says which.
+    require(actor=actor, record=mandate.record, action=Action.DELEGATION_MANAGE, resource=_resource(mandate))
     with transaction.atomic():
         now = timezone.now()
         Mandate.objects.filter(pk=mandate.pk, revoked_at__isnull=True).update(
@@ -429,16 +408,9 @@ def mandate_revoke(*, actor: User, mandate_uuid: UUID | str) -> Mandate:
     return mandate
 
 
-def _require(actor: User, record: Record, action: str, resource: Resource | None = None) -> Decision:
-    decision = authorize(actor=actor, record=record, action=action, resource=resource)
-    if not decision.allowed:
-        raise RecordUnavailable(decision)
-    return decision
-
-
 def mandates_for_record(*, actor: User, record: Record) -> list[Mandate]:
     """The person (or a parent): every mandate on their record, ended ones included."""
-    _require(actor, record, Action.DELEGATION_MANAGE)
+    require(actor=actor, record=record, action=Action.DELEGATION_MANAGE)
     return list(Mandate.objects.filter(record=record).select_related("agent", "structure"))
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from apps.assistance import letter_views, views
+from apps.assistance import views
+from apps.assistance.letters import views as letter_views
 
 urlpatterns = [
     path("assistance/", views.desk, name="assistance_desk"),

@@ -6,7 +6,7 @@ from allauth.account.decorators import reauthentication_required
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -14,8 +14,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from apps.access.door import fetch
 from apps.access.policy import Action, decide
-from apps.access.pro_views import FindPatientForm
+from apps.access.professional.views import FindPatientForm
+from apps.access.refusals import RecordUnavailable, refusal_shown
+from apps.accounts.http import AuthenticatedHttpRequest
 from apps.assistance import services
 from apps.assistance.forms import MandateConfirmForm, MandateStartForm
 from apps.assistance.models import ConfirmationMethod, Mandate, MandateScope, StructureManager
@@ -55,17 +58,25 @@ def _rows(mandates: list[Mandate]) -> list[dict]:
     return rows
 
 
-def _agent_only(request: HttpRequest) -> None:
+def _agent_only(request: AuthenticatedHttpRequest) -> None:
     if not request.user.is_support_agent:
         raise Http404
 
 
-def _found(request: HttpRequest) -> Record | None:
+def _found(request: AuthenticatedHttpRequest) -> Record | None:
+    """The record the agent's own search found (journaled then); the service acting on it decides again."""
     uuid = request.session.get(FOUND_KEY)
-    return Record.objects.filter(uuid=uuid).select_related("owner").first() if uuid else None
+    if not uuid:
+        return None
+    try:
+        return fetch(request.user, Record.objects.select_related("owner"), uuid, Action.RECORD_VIEW, journal=False)
+    except RecordUnavailable:
+        return None
 
 
-def _desk(request: HttpRequest, *, find_form, record, searched, start_form=None, status=200) -> HttpResponse:
+def _desk(
+    request: AuthenticatedHttpRequest, *, find_form, record, searched, start_form=None, status=200
+) -> HttpResponse:
     context = {"find_form": find_form, "record": record, "searched": searched}
     if record is not None:
         account = account_state(record=record)
@@ -82,7 +93,7 @@ def _desk(request: HttpRequest, *, find_form, record, searched, start_form=None,
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def desk(request: HttpRequest) -> HttpResponse:
+def desk(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Find the person by exact identity; see their names and account state; start a mandate."""
     _agent_only(request)
     if request.method == "GET":
@@ -98,18 +109,15 @@ def desk(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @reauthentication_required
-def mandate_start(request: HttpRequest) -> HttpResponse:
+def mandate_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     _agent_only(request)
     record = _found(request)
     if record is None:
         return redirect("assistance_desk")
     form = MandateStartForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_shown(request, form):
             mandate = services.mandate_start(agent=request.user, record=record, **form.cleaned_data)
-        except services.MandateRefused as refusal:
-            form.add_error(None, refusal.message)
-        else:
             request.session.pop(FOUND_KEY, None)
             return redirect("assistance_confirm", mandate_uuid=mandate.uuid)
     return _desk(request, find_form=FindPatientForm(), record=record, searched=True, start_form=form, status=400)
@@ -117,11 +125,11 @@ def mandate_start(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def mandate_confirm(request: HttpRequest, mandate_uuid) -> HttpResponse:
+def mandate_confirm(request: AuthenticatedHttpRequest, mandate_uuid) -> HttpResponse:
     """The agent types the code the person received on their e-mail. A paper mandate waits here
     for a manager's countersignature: the agent cannot confirm it."""
     _agent_only(request)
-    mandate = services.mandate_get_for_agent(request.user, mandate_uuid, "mandate.confirm")
+    mandate = services.mandate_get_for_agent(request.user, mandate_uuid, Action.MANDATE_CONFIRM)
     paper = mandate.confirmation_method == ConfirmationMethod.SIGNED_PAPER
     form = MandateConfirmForm(request.POST or None)
     status = 200
@@ -163,7 +171,7 @@ def mandate_confirm(request: HttpRequest, mandate_uuid) -> HttpResponse:
 
 
 @login_required
-def mandate_pdf(request: HttpRequest, mandate_uuid) -> HttpResponse:
+def mandate_pdf(request: AuthenticatedHttpRequest, mandate_uuid) -> HttpResponse:
     _agent_only(request)
     pdf = services.mandate_pdf(agent=request.user, mandate_uuid=mandate_uuid)
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -172,14 +180,14 @@ def mandate_pdf(request: HttpRequest, mandate_uuid) -> HttpResponse:
 
 
 @login_required
-def my_mandates(request: HttpRequest) -> HttpResponse:
+def my_mandates(request: AuthenticatedHttpRequest) -> HttpResponse:
     _agent_only(request)
     rows = _rows(services.mandates_of_agent(agent=request.user))
     return render(request, "assistance/my_mandates.html", {"rows": rows})
 
 
 @login_required
-def structure_mandates(request: HttpRequest) -> HttpResponse:
+def structure_mandates(request: AuthenticatedHttpRequest) -> HttpResponse:
     """All mandates of the manager's structures, and the paper ones waiting for their countersignature."""
     structures = [m.structure for m in StructureManager.objects.filter(user=request.user).select_related("structure")]
     if not structures:
@@ -196,13 +204,10 @@ def structure_mandates(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 @reauthentication_required
-def mandate_countersign(request: HttpRequest, mandate_uuid) -> HttpResponse:
+def mandate_countersign(request: AuthenticatedHttpRequest, mandate_uuid) -> HttpResponse:
     """A manager, not the agent, confirms a paper mandate after seeing the paper the person signed."""
-    try:
+    with refusal_shown(request):
         mandate = services.mandate_countersign(manager=request.user, mandate_uuid=mandate_uuid)
-    except services.MandateRefused as refusal:
-        messages.error(request, refusal.message)
-    else:
         messages.success(
             request,
             _("You countersigned the mandate: %(agent)s may now act for %(name)s. The person is told.")
@@ -213,24 +218,23 @@ def mandate_countersign(request: HttpRequest, mandate_uuid) -> HttpResponse:
 
 @login_required
 @require_POST
-def mandate_accept(request: HttpRequest, mandate_uuid) -> HttpResponse:
+def mandate_accept(request: AuthenticatedHttpRequest, mandate_uuid) -> HttpResponse:
     """The person confirms, on their own page, a mandate an agent prepared for them."""
-    try:
+    with refusal_shown(request):
         mandate = services.mandate_accept(actor=request.user, mandate_uuid=mandate_uuid)
-    except services.MandateRefused as refusal:
-        messages.error(request, refusal.message)
-        mandate = Mandate.objects.select_related("record").get(uuid=mandate_uuid)
-    else:
         messages.success(
             request,
             _("You confirmed the mandate: %(agent)s may help you until %(date)s. You can stop it at any time.")
             % {"agent": mandate.agent, "date": timezone.localtime(mandate.expires_at).date()},
         )
+        return redirect("record_mandates", record_uuid=mandate.record.uuid)
+    # Refused after the policy let the person manage this record (e.g. they prepared it): back to its list.
+    mandate = Mandate.objects.select_related("record").get(uuid=mandate_uuid)
     return redirect("record_mandates", record_uuid=mandate.record.uuid)
 
 
 @login_required
-def record_mandates(request: HttpRequest, record_uuid) -> HttpResponse:
+def record_mandates(request: AuthenticatedHttpRequest, record_uuid) -> HttpResponse:
     # Only the person or a parent: anyone else gets a 404, journaled.
     record, _decision = selectors.record_get_for(
         actor=request.user, record_uuid=record_uuid, action=Action.DELEGATION_MANAGE
@@ -241,7 +245,7 @@ def record_mandates(request: HttpRequest, record_uuid) -> HttpResponse:
 
 @login_required
 @require_POST
-def mandate_revoke(request: HttpRequest, mandate_uuid) -> HttpResponse:
+def mandate_revoke(request: AuthenticatedHttpRequest, mandate_uuid) -> HttpResponse:
     mandate = services.mandate_revoke(actor=request.user, mandate_uuid=mandate_uuid)
     messages.success(
         request,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.clinical.measurements import measurement_choices, unit_choices
-from apps.clinical.models import ClinicalFact, FactKind
+from apps.clinical.models import FactKind
+
+if TYPE_CHECKING:
+    from apps.clinical.models import ClinicalFact
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -15,16 +15,16 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.access.refusals import Refused
+
 LOINC = "http://loinc.org"
 
 
-class FactRefused(ValueError):
+class FactRefused(Refused, ValueError):
     """A declared fact (or a change to one) that cannot be accepted; ``message`` says why."""
 
     def __init__(self, message: str, *, field: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, field=field)
         self.record_uuid: UUID | None = None  # set when the refusal is about a known fact
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 import uuid
+from typing import Protocol, runtime_checkable
 
 from django.db import models
 from django.utils import timezone
@@ -44,6 +45,13 @@ def thing_key_for(code_system: str, code: str, display: str) -> str:
     return key
 
 
+@runtime_checkable
+class _Coded(Protocol):
+    code_system: str
+    code: str
+    display: str
+
+
 class ThingKeyField(models.CharField):
     """thing_key_for() of the row, recomputed whenever the row is written: save(), create() and
     bulk_create() all call pre_save, so no writer can store a stale or missing key."""
@@ -55,6 +63,9 @@ class ThingKeyField(models.CharField):
         super().__init__(*args, **kwargs)
 
     def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        # Checked by attribute, not class: migrations save facts through historical models.
+        if not isinstance(model_instance, _Coded):
+            raise TypeError(f"{type(model_instance).__name__} has no code_system, code and display for a thing key")
         value = thing_key_for(model_instance.code_system, model_instance.code, model_instance.display)
         setattr(model_instance, self.attname, value)
         return value
@@ -89,6 +100,9 @@ class ClinicalFact(models.Model):
     origin = models.CharField(max_length=10, choices=FactOrigin.choices, default=FactOrigin.IMPORTED)
     # Kept when the document is deleted, so the fact can say which source it had.
     source_label = models.CharField(max_length=300, blank=True)
+    # Its deleted document was kept from someone (masked, confidential from the parents): with the
+    # document gone its rules cannot be checked, so the strictest holds: only the person sees it.
+    deleted_source_restricted = models.BooleanField(default=False, editable=False)
     declared_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     declared_by_label = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

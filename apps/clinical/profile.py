@@ -22,14 +22,19 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from apps.access.policy import Action, Decision, Resource, authorize, journal_missing_record
+from apps.access.door import get_for, require
+from apps.access.policy import Action, Decision, Resource
 from apps.clinical.measurements import LOINC, UNIT_LABELS, FactRefused, measurement_check
-from apps.clinical.models import ClinicalFact, FactKind, FactOrigin, RectificationRequest
-from apps.records.models import Document, Record
-from apps.records.selectors import RecordUnavailable, record_get_for
+from apps.clinical.models import FactKind, FactOrigin, RectificationRequest
+from apps.clinical.selectors import fact_for
+from apps.clinical.services import declared_fact_create, fact_remove
+from apps.records.models import Record
+from apps.records.selectors import ShownDocuments, documents_shown_to, record_get_for
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
+    from apps.clinical.models import ClinicalFact
+    from apps.records.models import Document
 
 __all__ = [
     "FactRefused",
@@ -79,14 +84,20 @@ class ImportedFactLocked(FactRefused):
 class ProfileFact:
     fact: ClinicalFact
     rectifications: list[RectificationRequest] = field(default_factory=list)
+    # Whether the reader may see the source document (its title, id, link): else "from a document".
+    source_shown: bool = True
 
     @property
     def declared(self) -> bool:
         return self.fact.origin == FactOrigin.DECLARED
 
     @property
+    def source_withheld(self) -> bool:
+        return not self.declared and not self.source_shown
+
+    @property
     def source_document(self) -> Document | None:
-        return self.fact.source_document
+        return self.fact.source_document if self.source_shown else None
 
     @property
     def source_deleted(self) -> bool:
@@ -94,6 +105,8 @@ class ProfileFact:
 
     @property
     def source_label(self) -> str:
+        if not self.source_shown:
+            return ""
         document = self.fact.source_document
         return document.title if document is not None else self.fact.source_label
 
@@ -133,11 +146,15 @@ class MedicalProfile:
 # --- Reading ------------------------------------------------------------------
 
 
+# Where _open_rectifications() puts a fact's open requests (an attribute the type checker cannot see).
+OPEN_RECTIFICATIONS = "open_rectifications"
+
+
 def _open_rectifications() -> Prefetch:
     return Prefetch(
         "rectifications",
         queryset=RectificationRequest.objects.filter(withdrawn_at__isnull=True).order_by("created_at"),
-        to_attr="open_rectifications",
+        to_attr=OPEN_RECTIFICATIONS,
     )
 
 
@@ -145,11 +162,10 @@ def _visible_facts(*, actor: User, record: Record, decision: Decision):
     from apps.clinical.selectors import facts_visible_to
 
     # The source document's link only (uuid, title): never its extracted text, once per fact.
-    fact_fields = [f.name for f in ClinicalFact._meta.concrete_fields]
-    return (
-        facts_visible_to(actor=actor, record=record, decision=decision)
-        .only(*fact_fields, "source_document__uuid", "source_document__title")
-        .prefetch_related(_open_rectifications())
+    visible = facts_visible_to(actor=actor, record=record, decision=decision)
+    fact_fields = [f.name for f in visible.model._meta.concrete_fields]
+    return visible.only(*fact_fields, "source_document__uuid", "source_document__title").prefetch_related(
+        _open_rectifications()
     )
 
 
@@ -158,17 +174,24 @@ def _build(*, actor: User, record: Record, decision: Decision) -> MedicalProfile
         F("effective_date").desc(nulls_last=True), "display", "pk"
     )
     by_kind: dict[str, list[ProfileFact]] = {kind: [] for kind, _label in SECTIONS}
+    facts = list(facts)
+    shown = documents_shown_to(
+        actor=actor,
+        record=record,
+        among=(fact.source_document_id for fact in facts),
+        gone_named=any(_source_gone(fact) for fact in facts),
+    )
     for fact in facts:
-        by_kind.setdefault(fact.kind, []).append(ProfileFact(fact=fact, rectifications=fact.open_rectifications))
+        by_kind.setdefault(fact.kind, []).append(
+            ProfileFact(fact=fact, rectifications=fact.open_rectifications, source_shown=_source_shown(fact, shown))
+        )
     sections = [ProfileSection(kind=kind, label=str(label), facts=by_kind[kind]) for kind, label in SECTIONS]
     return MedicalProfile(record=record, decision=decision, sections=sections)
 
 
 def profile_for(*, actor: User, record: Record) -> MedicalProfile:
     """The record's facts grouped by kind, in a constant number of queries; journaled as a profile read."""
-    decision = authorize(actor=actor, record=record, action=Action.PROFILE_READ)
-    if not decision.allowed:
-        raise RecordUnavailable(decision)
+    decision = require(actor=actor, record=record, action=Action.PROFILE_READ)
     return _build(actor=actor, record=record, decision=decision)
 
 
@@ -178,38 +201,29 @@ def profile_get(*, actor: User, record_uuid: UUID | str) -> MedicalProfile:
     return _build(actor=actor, record=record, decision=decision)
 
 
-def _fact_resource(fact: ClinicalFact) -> Resource:
-    return Resource("fact", fact.uuid, fact.display[:300])
-
-
-def _read_resource(fact: ClinicalFact) -> Resource:
-    # Reading an imported fact is reading its document: masked and matrix rules apply.
-    document = fact.source_document
-    if document is None:
-        return _fact_resource(fact)
-    return Resource("document", document.uuid, document.title, category=document.category, masked=document.masked)
-
-
 def _fact_for(*, actor: User, fact_uuid: UUID | str, action: str) -> ClinicalFact:
     """Fetch and check in one step: missing and forbidden both raise RecordUnavailable (404)."""
-    fact = (
-        ClinicalFact.objects.select_related("record", "source_document")
-        .prefetch_related(_open_rectifications())
-        .filter(uuid=fact_uuid)
-        .first()
-    )
-    if fact is None:
-        raise RecordUnavailable(journal_missing_record(actor=actor, record_uuid=None, action=action))
-    resource = _read_resource(fact) if action == Action.PROFILE_READ else _fact_resource(fact)
-    decision = authorize(actor=actor, record=fact.record, action=action, resource=resource)
-    if not decision.allowed:
-        raise RecordUnavailable(decision)
-    return fact
+    return fact_for(actor=actor, fact_uuid=fact_uuid, action=action, prefetch=_open_rectifications())
+
+
+def _source_gone(fact: ClinicalFact) -> bool:
+    return fact.source_document_id is None and fact.origin != FactOrigin.DECLARED
+
+
+def _source_shown(fact: ClinicalFact, shown: ShownDocuments) -> bool:
+    if fact.source_document_id is None:  # declared (nothing to hide), or its document was deleted
+        return fact.origin == FactOrigin.DECLARED or shown.gone_titles
+    return shown.shows(fact.source_document_id)
 
 
 def fact_get_for(*, actor: User, fact_uuid: UUID | str) -> ProfileFact:
     fact = _fact_for(actor=actor, fact_uuid=fact_uuid, action=Action.PROFILE_READ)
-    return ProfileFact(fact=fact, rectifications=fact.open_rectifications)
+    shown = documents_shown_to(
+        actor=actor, record=fact.record, among=[fact.source_document_id], gone_named=_source_gone(fact)
+    )
+    return ProfileFact(
+        fact=fact, rectifications=getattr(fact, OPEN_RECTIFICATIONS), source_shown=_source_shown(fact, shown)
+    )
 
 
 # --- Declared facts -----------------------------------------------------------
@@ -243,7 +257,7 @@ def _checked(*, kind: str, data: dict[str, Any]) -> dict[str, Any]:
         raise FactRefused(gettext("Enter a valid date."), field="effective_date")
     if effective_date is not None and effective_date > timezone.localdate():
         raise FactRefused(gettext("The date cannot be in the future."), field="effective_date")
-    fields = {
+    fields: dict[str, Any] = {
         "effective_date": effective_date,
         "display": _text(data.get("display"), limit=500, field_name="display"),
         "status": _text(data.get("status"), limit=50, field_name="status"),
@@ -286,11 +300,7 @@ def fact_declare(
     detail: str = "",
 ) -> ClinicalFact:
     """Add what the person (or someone acting for them) declares; it says who declared it."""
-    decision = authorize(
-        actor=actor, record=record, action=Action.PROFILE_EDIT, resource=Resource("fact", None, str(display)[:300])
-    )
-    if not decision.allowed:
-        raise RecordUnavailable(decision)
+    require(actor=actor, record=record, action=Action.PROFILE_EDIT, resource=Resource("fact", None, str(display)[:300]))
     fields = _checked(
         kind=kind,
         data={
@@ -305,15 +315,7 @@ def fact_declare(
         },
     )
     with transaction.atomic():
-        return ClinicalFact.objects.create(
-            record=record,
-            kind=kind,
-            origin=FactOrigin.DECLARED,
-            declared_by=actor,
-            declared_by_label=str(actor)[:200],
-            code_known=bool(fields["code"]),
-            **fields,
-        )
+        return declared_fact_create(actor=actor, record=record, kind=kind, fields=fields)
 
 
 def fact_update(*, actor: User, fact_uuid: UUID | str, **fields: Any) -> ClinicalFact:
@@ -356,7 +358,7 @@ def fact_delete(*, actor: User, fact_uuid: UUID | str) -> UUID:
         if fact.origin != FactOrigin.DECLARED:
             raise ImportedFactLocked()
     with transaction.atomic():
-        ClinicalFact.objects.filter(pk=fact.pk).delete()
+        fact_remove(fact=fact)
     return fact.record.uuid
 
 
@@ -383,13 +385,7 @@ def rectification_request(*, actor: User, fact_uuid: UUID | str, reason: str) ->
 
 def rectification_withdraw(*, actor: User, rectification_uuid: UUID | str) -> RectificationRequest:
     """Take back a "this is wrong" note; it stays in the history, marked withdrawn."""
-    rectification = RectificationRequest.objects.select_related("fact__record").filter(uuid=rectification_uuid).first()
-    if rectification is None:
-        raise RecordUnavailable(journal_missing_record(actor=actor, record_uuid=None, action=Action.PROFILE_EDIT))
-    fact = rectification.fact
-    decision = authorize(actor=actor, record=fact.record, action=Action.PROFILE_EDIT, resource=_fact_resource(fact))
-    if not decision.allowed:
-        raise RecordUnavailable(decision)
+    rectification, _decision = get_for(actor, RectificationRequest, rectification_uuid, Action.PROFILE_EDIT)
     if rectification.withdrawn_at is None:
         with transaction.atomic():
             rectification.withdrawn_at = timezone.now()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from apps.clinical.models import ClinicalFact
+from apps.clinical.models import ClinicalFact, FactOrigin
 
 if TYPE_CHECKING:
+    from apps.accounts.models import User
     from apps.clinical.parsing import ParsedDocument
-    from apps.records.models import Document
+    from apps.records.models import Document, Record
 
 
 _LIMIT = Decimal("1e14")  # what numeric(20, 6) holds
@@ -57,3 +58,27 @@ def facts_from_parsed(*, document: Document, parsed: ParsedDocument) -> list[Cli
     ]
     document.facts.all().delete()  # a re-run replaces, never duplicates
     return ClinicalFact.objects.bulk_create(facts, batch_size=500)
+
+
+def facts_withhold_source(*, document: Document) -> int:
+    """Before a masked or confidential document is deleted: its facts stay (as "source deleted"),
+    seen by the person only, as nobody can check the document's rules once it is gone."""
+    return ClinicalFact.objects.filter(source_document=document).update(deleted_source_restricted=True)
+
+
+def declared_fact_create(*, actor: User, record: Record, kind: str, fields: dict[str, Any]) -> ClinicalFact:
+    """Store a fact the person (or someone acting for them) declared, checked and decided by the caller."""
+    return ClinicalFact.objects.create(
+        record=record,
+        kind=kind,
+        origin=FactOrigin.DECLARED,
+        declared_by=actor,
+        declared_by_label=str(actor)[:200],
+        code_known=bool(fields["code"]),
+        **fields,
+    )
+
+
+def fact_remove(*, fact: ClinicalFact) -> None:
+    """Delete one fact, decided by the caller (a declared fact its author withdraws)."""
+    ClinicalFact.objects.filter(pk=fact.pk).delete()

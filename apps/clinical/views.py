@@ -6,16 +6,18 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.access.policy import Action, Decision, decide
+from apps.access.refusals import RecordUnavailable, refusal_shown
+from apps.accounts.http import AuthenticatedHttpRequest
 from apps.clinical import profile
 from apps.clinical.forms import DECLARE_FORMS, RectificationForm, declare_form, edit_form
-from apps.records.selectors import RecordUnavailable, record_get_for
+from apps.records.selectors import record_get_for
 
 
 def _profile_url(record_uuid: UUID, anchor: str = "") -> str:
@@ -23,11 +25,7 @@ def _profile_url(record_uuid: UUID, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-def _add_refusal(form, refusal: profile.FactRefused) -> None:
-    form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
-
-
-def _render_profile(request: HttpRequest, record_uuid, *, bound=None, status: int = 200) -> HttpResponse:
+def _render_profile(request: AuthenticatedHttpRequest, record_uuid, *, bound=None, status: int = 200) -> HttpResponse:
     medical = profile.profile_get(actor=request.user, record_uuid=record_uuid)
     # What the page offers (not an access: nothing is read or changed): no journal entry.
     can_edit = decide(actor=request.user, record=medical.record, action=Action.PROFILE_EDIT).allowed
@@ -49,23 +47,20 @@ def _render_profile(request: HttpRequest, record_uuid, *, bound=None, status: in
 
 
 @login_required
-def medical_profile(request: HttpRequest, record_uuid: UUID) -> HttpResponse:
+def medical_profile(request: AuthenticatedHttpRequest, record_uuid: UUID) -> HttpResponse:
     return _render_profile(request, record_uuid)
 
 
 @login_required
 @require_POST
-def fact_declare(request: HttpRequest, record_uuid: UUID, kind: str) -> HttpResponse:
+def fact_declare(request: AuthenticatedHttpRequest, record_uuid: UUID, kind: str) -> HttpResponse:
     if kind not in DECLARE_FORMS:
         raise Http404
     record, _decision = record_get_for(actor=request.user, record_uuid=record_uuid, action=Action.PROFILE_EDIT)
     form = declare_form(kind, request.POST)
     if form.is_valid():
-        try:
+        with refusal_shown(request, form):
             profile.fact_declare(actor=request.user, record=record, kind=kind, **_declared(form.cleaned_data))
-        except profile.FactRefused as refusal:
-            _add_refusal(form, refusal)
-        else:
             messages.success(request, _("Added to the medical profile."))
             return redirect(_profile_url(record.uuid, kind))
     return _render_profile(request, record.uuid, bound=form, status=400)
@@ -79,7 +74,7 @@ def _declared(data: dict) -> dict:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def fact_edit(request: HttpRequest, fact_uuid: UUID) -> HttpResponse:
+def fact_edit(request: AuthenticatedHttpRequest, fact_uuid: UUID) -> HttpResponse:
     item = profile.fact_get_for(actor=request.user, fact_uuid=fact_uuid)
     fact = item.fact
     if not decide(actor=request.user, record=fact.record, action=Action.PROFILE_EDIT).allowed:
@@ -89,11 +84,8 @@ def fact_edit(request: HttpRequest, fact_uuid: UUID) -> HttpResponse:
         return redirect(_profile_url(fact.record.uuid, str(fact.uuid)))
     form = edit_form(fact, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown(request, form):
             profile.fact_update(actor=request.user, fact_uuid=fact.uuid, **form.cleaned_data)
-        except profile.FactRefused as refusal:
-            _add_refusal(form, refusal)
-        else:
             messages.success(request, _("The change was saved."))
             return redirect(_profile_url(fact.record.uuid, fact.kind))
     status = 400 if request.method == "POST" else 200
@@ -104,33 +96,29 @@ def fact_edit(request: HttpRequest, fact_uuid: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def fact_delete(request: HttpRequest, fact_uuid: UUID) -> HttpResponse:
-    try:
+def fact_delete(request: AuthenticatedHttpRequest, fact_uuid: UUID) -> HttpResponse:
+    with refusal_shown(request) as caught:
         record_uuid = profile.fact_delete(actor=request.user, fact_uuid=fact_uuid)
-    except profile.FactRefused as refusal:
-        messages.error(request, refusal.message)
-        return redirect(_profile_url(refusal.record_uuid, str(fact_uuid)))
-    messages.success(request, _("Deleted from the medical profile."))
-    return redirect(_profile_url(record_uuid))
+        messages.success(request, _("Deleted from the medical profile."))
+        return redirect(_profile_url(record_uuid))
+    return redirect(_profile_url(caught.refusal.record_uuid, str(fact_uuid)))
 
 
 @login_required
 @require_POST
-def fact_wrong(request: HttpRequest, fact_uuid: UUID) -> HttpResponse:
-    try:
+def fact_wrong(request: AuthenticatedHttpRequest, fact_uuid: UUID) -> HttpResponse:
+    with refusal_shown(request) as caught:
         rectification = profile.rectification_request(
             actor=request.user, fact_uuid=fact_uuid, reason=request.POST.get("reason", "")
         )
-    except profile.FactRefused as refusal:
-        messages.error(request, refusal.message)
-        return redirect(_profile_url(refusal.record_uuid, str(fact_uuid)))
-    messages.success(request, _("Your note was saved. It is shown with this information to professionals."))
-    return redirect(_profile_url(rectification.fact.record.uuid, str(fact_uuid)))
+        messages.success(request, _("Your note was saved. It is shown with this information to professionals."))
+        return redirect(_profile_url(rectification.fact.record.uuid, str(fact_uuid)))
+    return redirect(_profile_url(caught.refusal.record_uuid, str(fact_uuid)))
 
 
 @login_required
 @require_POST
-def rectification_withdraw(request: HttpRequest, rectification_uuid: UUID) -> HttpResponse:
+def rectification_withdraw(request: AuthenticatedHttpRequest, rectification_uuid: UUID) -> HttpResponse:
     rectification = profile.rectification_withdraw(actor=request.user, rectification_uuid=rectification_uuid)
     messages.success(request, _("Your note was withdrawn."))
     fact = rectification.fact

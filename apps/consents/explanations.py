@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
 from apps.consents.models import SettingKey
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 @dataclass(frozen=True)
 class Explanation:
-    does: str
-    who: str
-    example: str
-    does_not: str
+    # Lazy translations, rendered in the reader's language.
+    does: StrOrPromise
+    who: StrOrPromise
+    example: StrOrPromise
+    does_not: StrOrPromise
 
 
 EXPLANATIONS = {

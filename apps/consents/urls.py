@@ -4,5 +4,4 @@ from apps.consents import views
 
 urlpatterns = [
     path("how-my-data-is-used/", views.data_use, name="data_use"),
-    path("records/<uuid:record_uuid>/directives/", views.personal_directives, name="personal_directives"),
 ]

@@ -12,7 +12,7 @@ from apps.delegations import services
 from apps.delegations.models import Delegation, Scope
 from apps.delegations.views import delegation_state
 from apps.records import selectors
-from healthspace.api_refusals import refused, refused_schema
+from healthspace.api_refusals import refused_schema
 
 
 def _record(request, record_uuid):
@@ -47,7 +47,7 @@ class DelegationSerializer(serializers.ModelSerializer):
         ]
 
     def get_delegate(self, delegation: Delegation) -> str | None:
-        return delegation.delegate.display_name if delegation.delegate_id else None
+        return delegation.delegate.display_name if delegation.delegate is not None else None
 
     def get_state(self, delegation: Delegation) -> str:
         """waiting, active, ended or revoked."""
@@ -110,10 +110,7 @@ class RecordDelegationsApi(APIView):
         record = _record(request, record_uuid)
         invite = InviteSerializer(data=request.data)
         invite.is_valid(raise_exception=True)
-        try:
-            delegation, _token = services.delegation_invite(actor=request.user, record=record, **invite.validated_data)
-        except services.DelegationRefused as refusal:
-            return refused(refusal.message)
+        delegation, _token = services.delegation_invite(actor=request.user, record=record, **invite.validated_data)
         return Response(DelegationSerializer(delegation).data, status=status.HTTP_201_CREATED)
 
 
@@ -136,10 +133,7 @@ class DelegationAcceptApi(APIView):
         data = AcceptInvitationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         token = data.validated_data["token"]
-        try:
-            delegation = services.delegation_accept(user=request.user, token=token)
-        except services.DelegationRefused as refusal:
-            return refused(refusal.message)
+        delegation = services.delegation_accept(user=request.user, token=token)
         return Response(HelpedRecordSerializer(delegation).data)
 
 

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 ACTION_SCOPES: dict[str, set[str]] = {
     Action.RECORD_LIST: set(Scope.values),
     Action.RECORD_VIEW: set(Scope.values),
-    Action.DOCUMENT_LIST: {Scope.READ_DOCUMENTS, Scope.UPLOAD_DOCUMENTS},
+    # A list shows the documents' titles: listing is reading ("add documents" alone lists nothing).
+    Action.DOCUMENT_LIST: {Scope.READ_DOCUMENTS},
     Action.DOCUMENT_READ: {Scope.READ_DOCUMENTS},
     Action.DOCUMENT_UPLOAD: {Scope.UPLOAD_DOCUMENTS},
     Action.PROFILE_READ: {Scope.READ_PROFILE},
@@ -30,6 +31,11 @@ ACTION_SCOPES: dict[str, set[str]] = {
 
 
 class DelegationBasis:
+    @staticmethod
+    def scope_label(scope: str) -> str | None:
+        """What the person calls this scope, for a refusal's reason (None: not one of ours)."""
+        return str(Scope(scope).label) if scope in Scope.values else None
+
     def grant(
         self, actor: User, record: Record, action: str, resource: Resource | None, memo: dict[str, Any]
     ) -> Decision | None:
@@ -37,16 +43,17 @@ class DelegationBasis:
             return None
         key = f"delegations:{actor.pk}"
         if key not in memo:
-            memo[key] = {
-                d.record_id: d
-                for d in Delegation.objects.active().filter(delegate=actor).select_related("record__owner")
-            }
-        delegation = memo[key].get(record.pk)
-        if delegation is None:
+            # Every delegation in force counts: the caregiver holds what each of them gave.
+            memo[key] = {}
+            in_force = Delegation.objects.active().filter(delegate=actor).values_list("record_id", "scopes")
+            for record_id, given in in_force:
+                memo[key].setdefault(record_id, set()).update(given)
+        scopes = memo[key].get(record.pk)
+        if scopes is None:
             return None
         principal = record.owner
         needed = ACTION_SCOPES.get(action, set())
-        if needed & set(delegation.scopes):
+        if needed & scopes:
             return Decision(
                 allowed=True,
                 basis=Basis.DELEGATION,
@@ -54,8 +61,9 @@ class DelegationBasis:
                 on_behalf_of=principal,
                 purpose="caregiving",
             )
-        missing = sorted(needed)[0] if needed else "none"
-        return Decision(allowed=False, basis=Basis.NONE, reason_code=f"scope_missing.{missing}", on_behalf_of=principal)
+        # An act no delegation can give is "not allowed", as for mandates (there is no scope to ask for).
+        reason_code = f"scope_missing.{sorted(needed)[0]}" if needed else "not_allowed"
+        return Decision(allowed=False, basis=Basis.NONE, reason_code=reason_code, on_behalf_of=principal)
 
     def reachable(self, actor: User) -> Q | None:
         now = timezone.now()

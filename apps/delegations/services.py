@@ -13,9 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.access.policy import Action, Resource, authorize
+from apps.access.door import fetch, require
+from apps.access.policy import Action, Resource
+from apps.access.refusals import Refused
 from apps.delegations.models import Delegation, Scope
-from apps.records.selectors import RecordUnavailable
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -24,35 +25,37 @@ if TYPE_CHECKING:
 INVITATION_DAYS = 7
 
 
-class DelegationRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class DelegationRefused(Refused):
+    pass
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _require(actor: User, record: Record, action: str, resource: Resource | None = None) -> None:
-    decision = authorize(actor=actor, record=record, action=action, resource=resource)
-    if not decision.allowed:
-        raise RecordUnavailable(decision)
+def _managers_emails(record: Record) -> set[str]:
+    """The e-mails of those who manage the record themselves: its owner and the parents."""
+    from apps.records.selectors import record_followers
+
+    return {(user.email or "").lower() for user in record_followers(record=record)} - {""}
 
 
 def delegation_invite(
     *, actor: User, record: Record, email: str, scopes: list[str], expires_at: datetime | None = None
 ) -> tuple[Delegation, str]:
     """The person (or a parent) invites a caregiver by e-mail. A delegate can never do this."""
-    _require(actor, record, Action.DELEGATION_MANAGE, Resource("delegation", None, email))
+    require(actor=actor, record=record, action=Action.DELEGATION_MANAGE, resource=Resource("delegation", None, email))
     scopes = sorted(set(scopes))
     if not scopes or any(scope not in Scope.values for scope in scopes):
         raise DelegationRefused(_("Choose at least one thing the caregiver may do."))
     if expires_at is not None and expires_at <= timezone.now():
         raise DelegationRefused(_("The end date must be in the future."))
     email = email.strip().lower()
-    if record.owner_id and (record.owner.email or "").lower() == email:
+    # A parent made caregiver of their own child's record would hold a second basis there.
+    if (actor.email or "").lower() == email:
         raise DelegationRefused(_("You cannot invite yourself."))
+    if email in _managers_emails(record):
+        raise DelegationRefused(_("This person already manages the record."))
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         delegation = Delegation.objects.create(
@@ -114,13 +117,14 @@ def delegation_accept(*, user: User, token: str) -> Delegation:
 
 def delegation_revoke(*, actor: User, delegation_uuid) -> Delegation:
     """The person (or a parent) revokes; a caregiver may also step down. Effective at once."""
-    delegation = Delegation.objects.select_related("record").filter(uuid=delegation_uuid).first()
-    if delegation is None:
-        from apps.access.policy import journal_missing_record
-
-        raise RecordUnavailable(journal_missing_record(actor=actor, record_uuid=None, action=Action.DELEGATION_MANAGE))
+    delegation = fetch(actor, Delegation, delegation_uuid, Action.DELEGATION_MANAGE)
     if delegation.delegate_id != actor.pk:
-        _require(actor, delegation.record, Action.DELEGATION_MANAGE, Resource("delegation", delegation.uuid))
+        require(
+            actor=actor,
+            record=delegation.record,
+            action=Action.DELEGATION_MANAGE,
+            resource=Resource("delegation", delegation.uuid),
+        )
     with transaction.atomic():
         Delegation.objects.filter(pk=delegation.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_by=actor
@@ -131,7 +135,7 @@ def delegation_revoke(*, actor: User, delegation_uuid) -> Delegation:
 
 
 def delegations_for_record(*, actor: User, record: Record) -> list[Delegation]:
-    _require(actor, record, Action.DELEGATION_MANAGE)
+    require(actor=actor, record=record, action=Action.DELEGATION_MANAGE)
     return list(Delegation.objects.filter(record=record).select_related("delegate"))
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.access.policy import Action
+from apps.access.refusals import refusal_shown
+from apps.accounts.http import AuthenticatedHttpRequest
 from apps.delegations import services
 from apps.delegations.forms import DelegationInviteForm
 from apps.delegations.models import Delegation
@@ -61,7 +63,7 @@ def invitation_refusal(delegation: Delegation | None, user) -> str | None:
 # is sent (the page itself stays readable).
 @reauthentication_required(allow_get=True)
 @require_http_methods(["GET", "POST"])
-def record_caregivers(request: HttpRequest, record_uuid) -> HttpResponse:
+def record_caregivers(request: AuthenticatedHttpRequest, record_uuid) -> HttpResponse:
     # A delegate, a stranger, a professional: refused like a missing record (404), and journaled.
     record, _decision = selectors.record_get_for(
         actor=request.user, record_uuid=record_uuid, action=Action.DELEGATION_MANAGE
@@ -70,7 +72,7 @@ def record_caregivers(request: HttpRequest, record_uuid) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            try:
+            with refusal_shown(request, form):
                 delegation, _token = services.delegation_invite(
                     actor=request.user,
                     record=record,
@@ -78,9 +80,6 @@ def record_caregivers(request: HttpRequest, record_uuid) -> HttpResponse:
                     scopes=form.cleaned_data["scopes"],
                     expires_at=form.expires_at(),
                 )
-            except services.DelegationRefused as refusal:
-                form.add_error(None, refusal.message)
-            else:
                 messages.success(
                     request,
                     _("An invitation was sent to %(email)s. They act for you once they accept it.")
@@ -103,21 +102,21 @@ def record_caregivers(request: HttpRequest, record_uuid) -> HttpResponse:
 
 @login_required
 @require_POST
-def delegation_stop(request: HttpRequest, delegation_uuid) -> HttpResponse:
+def delegation_stop(request: AuthenticatedHttpRequest, delegation_uuid) -> HttpResponse:
     """The person (or a parent) stops a caregiver; a caregiver stops helping. A 404 for anyone else."""
     delegation = services.delegation_revoke(actor=request.user, delegation_uuid=delegation_uuid)
     record = delegation.record
     if delegation.delegate_id is not None and delegation.delegate_id == request.user.pk:
         messages.success(request, _("You no longer act for %(name)s.") % {"name": record})
         return redirect("home")
-    who = delegation.delegate.display_name if delegation.delegate_id else delegation.invited_email
+    who = delegation.delegate.display_name if delegation.delegate is not None else delegation.invited_email
     messages.success(request, _("%(who)s can no longer act for you. This took effect at once.") % {"who": who})
     return redirect("record_caregivers", record_uuid=record.uuid)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def delegation_accept(request: HttpRequest, token: str) -> HttpResponse:
+def delegation_accept(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     delegation = services.invitation_get(token=token)
     refusal = invitation_refusal(delegation, request.user)
     if refusal is None and request.method == "POST":
@@ -131,7 +130,7 @@ def delegation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 _("You now act for %(name)s, within what they allow.") % {"name": delegation.record},
             )
             return redirect("record_detail", record_uuid=delegation.record.uuid)
-    if refusal is not None:
+    if refusal is not None or delegation is None:  # no invitation has a refusal: this only narrows
         return render(request, "delegations/accept.html", {"refusal": refusal}, status=400)
     if delegation.accepted_at:  # this person accepted it already: the record is theirs to help with
         return redirect("record_detail", record_uuid=delegation.record.uuid)

@@ -4,8 +4,6 @@ step of someone who has (or must have) a second factor is refused, as on every p
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -42,17 +40,50 @@ def _may_connect(user) -> bool:
 
 @database_sync_to_async
 def _may_follow(user, record_uuid: str, *, journal: bool) -> bool:
-    from apps.access.policy import authorize, decide
+    from apps.access.door import fetch, get_for
+    from apps.access.policy import decide
+    from apps.access.refusals import RecordUnavailable
     from apps.records.models import Record
 
     try:
-        record = Record.objects.filter(uuid=UUID(str(record_uuid))).first()
-    except ValueError:
+        if journal:  # following a record is listing its documents: decided and journaled, misses too
+            get_for(user, Record, record_uuid, Action.DOCUMENT_LIST)
+            return True
+        # A re-check of a record already followed: decided again, journaled by nobody.
+        record = fetch(user, Record, record_uuid, Action.DOCUMENT_LIST, journal=False)
+    except RecordUnavailable:
         return False
-    if record is None:
+    return decide(actor=user, record=record, action=Action.DOCUMENT_LIST).allowed
+
+
+@database_sync_to_async
+def _document_shown(user, record_uuid: object, document_uuid: object) -> bool | None:
+    """Whether this one document is in the actor's own list of the record's documents; None when the
+    actor may no longer list the record's documents at all.
+
+    A pushed status shows nothing beyond what the record's page lists (its id and state), so it is
+    checked against the list's scope (``documents_visible_to``: the same restrictions that decide for
+    one document: masked, profession matrix, confidential from parents) under a decision taken without
+    a journal entry: one entry per pushed status (two per import, per open page) would flood the
+    person's history with reads nobody made; opening the socket already journaled the list.
+    """
+    from apps.access.door import as_uuid, fetch
+    from apps.access.policy import decide
+    from apps.access.refusals import RecordUnavailable
+    from apps.records.models import Record
+    from apps.records.selectors import documents_visible_to
+
+    try:
+        record = fetch(user, Record, record_uuid, Action.DOCUMENT_LIST, journal=False)
+    except RecordUnavailable:
+        return None
+    decision = decide(actor=user, record=record, action=Action.DOCUMENT_LIST)
+    if not decision.allowed:
+        return None
+    uuid = as_uuid(document_uuid)
+    if uuid is None:
         return False
-    check = authorize if journal else decide
-    return check(actor=user, record=record, action=Action.DOCUMENT_LIST).allowed
+    return documents_visible_to(actor=user, record=record, decision=decision).filter(uuid=uuid).exists()
 
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):
@@ -78,6 +109,10 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         data = event.get("data", {})
         if data.get("record") and not await _may_follow(self.scope["user"], data["record"], journal=False):
             return
+        if data.get("document") and not await _document_shown(self.scope["user"], data.get("record"), data["document"]):
+            # Made confidential from the parents between its upload and this notice: the notice
+            # still counts, the document is not named.
+            data = {**data, "document": ""}
         await self.send_json({"type": "notification", "data": data})
 
 
@@ -106,7 +141,11 @@ class RecordConsumer(AsyncJsonWebsocketConsumer):
         if _session_over(self.scope):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        if not await _may_follow(self.scope["user"], self.record_uuid, journal=False):
+        data = event.get("data", {})
+        shown = await _document_shown(self.scope["user"], self.record_uuid, data.get("document"))
+        if shown is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        await self.send_json({"type": "document", "data": event.get("data", {})})
+        # A document kept from this reader (masked, profession, confidential): nothing, as its list shows nothing.
+        if shown:
+            await self.send_json({"type": "document", "data": data})

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django.db.models import Q, QuerySet
 
@@ -25,4 +26,42 @@ def notifications_for(
             notifications = notifications.filter(
                 Q(created_at__lt=anchor["created_at"]) | Q(created_at=anchor["created_at"], id__lt=anchor["id"])
             )
-    return list(notifications[:limit])
+    items = list(notifications[:limit])
+    _hide_documents_not_shown(user, items)
+    return items
+
+
+def _hide_documents_not_shown(user: User, items: list[Notification]) -> None:
+    """A notice names a document (its id, its link) only while the person may still see it:
+    a document kept from the parents after the notice was written is not named to them.
+
+    Decided without a journal entry, like the live pushes: the notice shows no more than the
+    record's list would (an id), and the person reading their own notices reads no record."""
+    from apps.access.door import fetch
+    from apps.access.policy import Action, decide
+    from apps.access.refusals import RecordUnavailable
+    from apps.records.models import Record
+    from apps.records.selectors import documents_visible_to
+
+    by_record: dict[UUID, list[Notification]] = {}
+    for item in items:
+        if item.document_uuid and item.record_uuid:
+            by_record.setdefault(item.record_uuid, []).append(item)
+    for record_uuid, named in by_record.items():
+        shown: set[UUID] = set()
+        try:
+            record = fetch(user, Record, record_uuid, Action.DOCUMENT_LIST, journal=False)
+        except RecordUnavailable:
+            record = None
+        if record is not None:
+            decision = decide(actor=user, record=record, action=Action.DOCUMENT_LIST)
+            if decision.allowed:
+                wanted = {item.document_uuid for item in named if item.document_uuid}
+                shown = set(
+                    documents_visible_to(actor=user, record=record, decision=decision)
+                    .filter(uuid__in=wanted)
+                    .values_list("uuid", flat=True)
+                )
+        for item in named:
+            if item.document_uuid not in shown:
+                item.document_uuid = None

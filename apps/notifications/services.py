@@ -40,11 +40,13 @@ def email_enqueue(*, message: EmailMessage) -> OutboxMessage:
     """
     html = ""
     if isinstance(message, EmailMultiAlternatives):
-        html = next((content for content, mimetype in message.alternatives if mimetype == "text/html"), "")
+        html = next(
+            (content for content, mime in message.alternatives if mime == "text/html" and isinstance(content, str)), ""
+        )
     outbox = OutboxMessage.objects.create(
         to=list(message.to),
-        subject=message.subject,
-        body=message.body,
+        subject=str(message.subject),  # a lazy subject is rendered in the active language here
+        body=str(message.body),
         html_body=html,
         from_email=message.from_email or "",
     )

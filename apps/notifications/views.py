@@ -5,13 +5,14 @@ from uuid import UUID
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from apps.accounts.http import AuthenticatedHttpRequest
 from apps.notifications import selectors, services
 from apps.notifications.models import EmailMode, NotificationEvent
 
@@ -46,7 +47,7 @@ class PageForm(forms.Form):
 
 
 @login_required
-def notification_centre(request: HttpRequest) -> HttpResponse:
+def notification_centre(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = PageForm(request.GET)
     if not page.is_valid():
         # A hand-made "before" is not a cursor: say so, and show the first page.
@@ -65,9 +66,9 @@ def notification_centre(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def mark_read(request: HttpRequest) -> HttpResponse:
+def mark_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
-        uuids = [str(UUID(value)) for value in request.POST.getlist("notification")] or None
+        uuids = [UUID(value) for value in request.POST.getlist("notification")] or None
     except ValueError:
         return HttpResponseBadRequest(_("This notification id is not valid."))
     services.notifications_mark_read(user=request.user, uuids=uuids)
@@ -81,7 +82,7 @@ class PreferenceForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = services.preferences_for(user=request.user)
     forms_by_event = [
         (

@@ -14,20 +14,25 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from apps.access.policy import Action, Resource, authorize, journal_note
-from apps.records.models import Document, Guardianship, Record, RecordInvitation
-from apps.records.selectors import RecordUnavailable
+from apps.access.refusals import RecordUnavailable, Refused
+from apps.records.documents import document_confidential_set as document_confidential_set  # its callers look here
+from apps.records.models import Guardianship, Record, RecordInvitation
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
 
 MAJORITY = 18
 INVITATION_DAYS = 14
+# What accepting each kind of invitation is, in the journal.
+# Keyed by str: the invitation's kind field reads back as a plain str.
+INVITATION_ACTION: dict[str, Action] = {
+    RecordInvitation.Kind.SECOND_PARENT: Action.RECORD_SECOND_PARENT,
+    RecordInvitation.Kind.HANDOVER: Action.RECORD_HANDOVER,
+}
 
 
-class FamilyRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class FamilyRefused(Refused):
+    pass
 
 
 def _hash(token: str) -> str:
@@ -42,10 +47,11 @@ def coming_of_age(birth_date: date) -> date:
 
 
 def _invite(*, actor: User, record: Record, email: str, kind: str) -> tuple[RecordInvitation, str]:
+    # Only a parent invites (policy.ACTION_BASES): the owner of an adult record has no one to invite.
     decision = authorize(
-        actor=actor, record=record, action=Action.DELEGATION_MANAGE, resource=Resource("invitation", None, kind)
+        actor=actor, record=record, action=Action.RECORD_INVITE, resource=Resource("invitation", None, kind)
     )
-    if not decision.allowed or decision.basis != "parent":
+    if not decision.allowed:
         raise RecordUnavailable(decision)
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -120,39 +126,9 @@ def invitation_accept(*, user: User, token: str) -> Record:
     journal_note(
         actor=user,
         record_uuid=record.uuid,
-        action=f"record.{invitation.kind}",
+        action=INVITATION_ACTION[invitation.kind],
         allowed=True,
         reason_code=invitation.kind,
     )
     authorize(actor=user, record=record, action=Action.RECORD_VIEW)
     return record
-
-
-def document_confidential_set(*, actor: User, document_uuid, confidential: bool = True) -> Document:
-    """A professional caring for a minor marks a document confidential from the parents (at the
-    minor's request, or as its author). Parents cannot undo it."""
-    from apps.access.policy import PROFESSIONAL_BASES
-
-    document = Document.objects.select_related("record").filter(uuid=document_uuid).first()
-    if document is None or not getattr(actor, "is_professional", False):
-        raise RecordUnavailable(
-            journal_note(
-                actor=actor, record_uuid=None, action="document.confidential", allowed=False, reason_code="not_allowed"
-            )
-        )
-    from apps.records.documents import _resource
-
-    decision = authorize(actor=actor, record=document.record, action=Action.DOCUMENT_READ, resource=_resource(document))
-    if not decision.allowed or decision.basis not in PROFESSIONAL_BASES:
-        raise RecordUnavailable(decision)
-    Document.objects.filter(pk=document.pk).update(confidential_from_parents=confidential)
-    journal_note(
-        actor=actor,
-        record_uuid=document.record.uuid,
-        action="document.confidential",
-        allowed=True,
-        reason_code="confidential_set" if confidential else "confidential_unset",
-        resource=Resource("document", document.uuid, document.title),
-    )
-    document.confidential_from_parents = confidential
-    return document

@@ -24,6 +24,9 @@ from healthspace.api_errors import PresentBooleanField
 class FactSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
     source_document = serializers.SerializerMethodField()
+    source_withheld = serializers.SerializerMethodField(
+        help_text="From a document the reader may not see: its id is left out"
+    )
 
     class Meta:
         model = ClinicalFact
@@ -46,11 +49,20 @@ class FactSerializer(serializers.ModelSerializer):
             "interpretation",
             "detail",
             "source_document",
+            "source_withheld",
         ]
+
+    def _withheld(self, fact: ClinicalFact) -> bool:
+        # A record's list passes the documents its reader may see; a document's own facts need none.
+        shown: selectors.ShownDocuments | None = self.context.get("shown_documents")
+        return shown is not None and fact.source_document_id is not None and not shown.shows(fact.source_document_id)
 
     def get_source_document(self, fact: ClinicalFact) -> str | None:
         document = fact.source_document
-        return str(document.uuid) if document else None
+        return str(document.uuid) if document and not self._withheld(fact) else None
+
+    def get_source_withheld(self, fact: ClinicalFact) -> bool:
+        return self._withheld(fact)
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -139,7 +151,7 @@ class RecordDocumentsApi(APIView):
         record = _record(request, record_uuid)
         form = TimelineFilterForm(request.query_params)
         if request.query_params and not form.is_valid():
-            raise ValidationError(form.errors)
+            raise ValidationError(form.errors)  # type: ignore[arg-type]  # ErrorDict: a dict of error lists, rendered as is
         page = documents_timeline(
             actor=request.user, record=record, filters=form.filters(), cursor=request.query_params.get("after", "")
         )
@@ -155,12 +167,7 @@ class RecordDocumentsApi(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationError({"file": ["Send the document in a multipart field named 'file'."]})
-        try:
-            outcome = documents.document_upload(
-                actor=request.user, record=record, filename=upload.name, data=upload.read()
-            )
-        except documents.UploadRefused as refusal:
-            raise ValidationError({"file": [refusal.message], "code": refusal.code}) from None
+        outcome = documents.document_upload(actor=request.user, record=record, filename=upload.name, data=upload.read())
         data = DocumentSerializer(outcome.document).data
         data["duplicate"] = outcome.duplicate
         return Response(data, status=status.HTTP_200_OK if outcome.duplicate else status.HTTP_201_CREATED)
@@ -230,5 +237,8 @@ class RecordFactsApi(APIView):
             if kind not in FactKind.values:
                 raise ValidationError({"kind": [f"One of: {', '.join(FactKind.values)}."]})
             facts = facts.filter(kind=kind)
-        facts = facts.order_by("kind", "-effective_date", "id")[:2000]
-        return Response(FactSerializer(facts, many=True).data)
+        page = list(facts.order_by("kind", "-effective_date", "id")[:2000])
+        shown = selectors.documents_shown_to(
+            actor=request.user, record=record, among=(fact.source_document_id for fact in page)
+        )
+        return Response(FactSerializer(page, many=True, context={"shown_documents": shown}).data)

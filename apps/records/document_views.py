@@ -1,13 +1,12 @@
-"""Web pages for documents: timeline, upload, one document, its content, the person's actions."""
+"""Web pages for documents: upload, one document, its content, the person's actions (the record's
+first page, which lists them under the summary, is composed in apps/summaries/record_page.py)."""
 
 from __future__ import annotations
-
-from datetime import date
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -16,12 +15,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.access.policy import Action, decide
 from apps.access.visibility import who_can_see
+from apps.accounts.http import AuthenticatedHttpRequest
 from apps.clinical.models import FactKind
-from apps.records import documents, inspection, selectors
+from apps.clinical.selectors import facts_of_document
+from apps.intake import inspection
+from apps.records import documents, selectors
 from apps.records.models import DocumentCategory, DocumentSource, DocumentStatus
-from apps.records.timeline import TimelineFilters, documents_timeline
-from apps.summaries.builder import record_summary
-from apps.summaries.presentation import results_for_display
+from apps.records.timeline import TimelineFilters
 
 SAFE_INLINE = {"application/pdf", "image/jpeg", "image/png"}
 
@@ -60,50 +60,8 @@ class DocumentEditForm(forms.Form):
 
 
 @login_required
-def timeline(request: HttpRequest, record_uuid) -> HttpResponse:
-    record, decision = selectors.record_get_for(actor=request.user, record_uuid=record_uuid)
-    summary = None
-    if not request.GET and decide(actor=request.user, record=record, action=Action.PROFILE_READ).allowed:
-        # The record's first screen answers "what matters now?" before the documents.
-        summary = record_summary(actor=request.user, record=record)
-    form = TimelineFilterForm(request.GET or None)
-    page = documents_timeline(
-        actor=request.user, record=record, filters=form.filters(), cursor=request.GET.get("after", "")
-    )
-    groups: list[tuple[date, list]] = []
-    for document in page.documents:
-        month = document.sort_day.replace(day=1)
-        if not groups or groups[-1][0] != month:
-            groups.append((month, []))
-        groups[-1][1].append(document)
-    categories = [(value, label, page.category_counts.get(value, 0)) for value, label in DocumentCategory.choices]
-    query = request.GET.copy()
-    query.pop("after", None)
-    return render(
-        request,
-        "records/timeline.html",
-        {
-            "record": record,
-            "decision": decision,
-            "form": form,
-            "groups": groups,
-            "categories": [c for c in categories if c[2]],
-            "next_cursor": page.next_cursor,
-            "query_string": query.urlencode(),
-            "summary": summary,
-            "results": results_for_display(summary) if summary else [],
-            # What the page offers (not an access: nothing is read): no journal entry.
-            "can_upload": decide(actor=request.user, record=record, action=Action.DOCUMENT_UPLOAD).allowed,
-            "can_manage": decide(actor=request.user, record=record, action=Action.SETTINGS_EDIT).allowed,
-            "can_read_history": decide(actor=request.user, record=record, action=Action.JOURNAL_READ).allowed,
-            "is_parent": decision.basis == "parent",
-        },
-    )
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
-def upload(request: HttpRequest, record_uuid) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest, record_uuid) -> HttpResponse:
     record, _decision = selectors.record_get_for(
         actor=request.user, record_uuid=record_uuid, action=Action.DOCUMENT_UPLOAD
     )
@@ -120,7 +78,7 @@ def upload(request: HttpRequest, record_uuid) -> HttpResponse:
     for upload_file in files:
         try:
             outcome = documents.document_upload(
-                actor=request.user, record=record, filename=upload_file.name, data=upload_file.read()
+                actor=request.user, record=record, filename=upload_file.name or "", data=upload_file.read()
             )
         except documents.UploadRefused as refusal:
             results.append({"name": upload_file.name, "ok": False, "message": refusal.message})
@@ -147,10 +105,10 @@ def upload(request: HttpRequest, record_uuid) -> HttpResponse:
 
 
 @login_required
-def document_detail(request: HttpRequest, document_uuid) -> HttpResponse:
+def document_detail(request: AuthenticatedHttpRequest, document_uuid) -> HttpResponse:
     document = documents.document_get_for(actor=request.user, document_uuid=document_uuid)
     facts_by_kind = []
-    facts = list(document.facts.order_by("kind", "-effective_date", "display"))
+    facts = list(facts_of_document(document).order_by("kind", "-effective_date", "display"))
     for kind, label in FactKind.choices:
         rows = [fact for fact in facts if fact.kind == kind]
         if rows:
@@ -167,7 +125,8 @@ def document_detail(request: HttpRequest, document_uuid) -> HttpResponse:
             "ready": document.status == DocumentStatus.READY,
             "can_manage": decide(actor=request.user, record=document.record, action=Action.DOCUMENT_EDIT).allowed,
             # A professional caring for a minor can keep a document from the parents.
-            "can_mark_confidential": request.user.is_professional and document.record.guardianships.active().exists(),
+            "can_mark_confidential": document.record.guardianships.active().exists()
+            and decide(actor=request.user, record=document.record, action=Action.DOCUMENT_CONFIDENTIAL).allowed,
             "who_can_see": who_can_see(document=document, reader=request.user)
             if decide(actor=request.user, record=document.record, action=Action.SETTINGS_READ).allowed
             else [],
@@ -179,9 +138,9 @@ def document_detail(request: HttpRequest, document_uuid) -> HttpResponse:
 def _content_response(data: bytes, *, inline: bool, mime_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type=mime_type)
     # Django escapes quotes and encodes non-ASCII names (RFC 6266 filename*): no header injection.
-    response["Content-Disposition"] = content_disposition_header(
-        not inline, inspection.served_filename(name=filename, mime_type=mime_type)
-    )
+    disposition = content_disposition_header(not inline, inspection.served_filename(name=filename, mime_type=mime_type))
+    if disposition is not None:  # None only for an unnamed inline file: served_filename always names one
+        response["Content-Disposition"] = disposition
     response["X-Content-Type-Options"] = "nosniff"
     # Shown inline, a file runs no script and reaches nothing of ours.
     response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
@@ -190,7 +149,7 @@ def _content_response(data: bytes, *, inline: bool, mime_type: str, filename: st
 
 
 @login_required
-def document_content(request: HttpRequest, document_uuid) -> HttpResponse:
+def document_content(request: AuthenticatedHttpRequest, document_uuid) -> HttpResponse:
     document, data = documents.document_content(actor=request.user, document_uuid=document_uuid)
     inline = request.GET.get("inline") == "1" and document.mime_type in SAFE_INLINE and not document.has_active_content
     return _content_response(
@@ -202,14 +161,14 @@ def document_content(request: HttpRequest, document_uuid) -> HttpResponse:
 
 
 @login_required
-def document_preview(request: HttpRequest, document_uuid) -> HttpResponse:
+def document_preview(request: AuthenticatedHttpRequest, document_uuid) -> HttpResponse:
     _document, data = documents.document_content(actor=request.user, document_uuid=document_uuid, preview=True)
     return _content_response(data, inline=True, mime_type="image/png", filename="preview.png")
 
 
 @login_required
 @require_POST
-def document_edit(request: HttpRequest, document_uuid) -> HttpResponse:
+def document_edit(request: AuthenticatedHttpRequest, document_uuid) -> HttpResponse:
     form = DocumentEditForm(request.POST)
     if form.is_valid():
         documents.document_update(
@@ -226,7 +185,7 @@ def document_edit(request: HttpRequest, document_uuid) -> HttpResponse:
 
 @login_required
 @require_POST
-def document_mask(request: HttpRequest, document_uuid) -> HttpResponse:
+def document_mask(request: AuthenticatedHttpRequest, document_uuid) -> HttpResponse:
     masked = request.POST.get("masked") == "1"
     documents.document_set_masked(actor=request.user, document_uuid=document_uuid, masked=masked)
     messages.success(
@@ -240,7 +199,7 @@ def document_mask(request: HttpRequest, document_uuid) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def document_delete(request: HttpRequest, document_uuid) -> HttpResponse:
+def document_delete(request: AuthenticatedHttpRequest, document_uuid) -> HttpResponse:
     if request.method == "POST":
         record_uuid = documents.document_delete(actor=request.user, document_uuid=document_uuid)
         messages.success(request, _("The document was deleted."))

@@ -11,9 +11,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.conf import settings
@@ -23,15 +22,19 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.access.policy import Action, Decision, Resource, authorize
-from apps.records import crypto, inspection
+from apps.access.door import entry_for, fetch, get_for, require
+from apps.access.policy import Action, Decision, Resource, authorize, journal_note
+from apps.access.refusals import RecordUnavailable, Refused
+from apps.accounts.models import User
+from apps.intake import inspection
+from apps.records import crypto
 from apps.records.doctypes import category_for
+from apps.records.identity import first_given_name, fold
 from apps.records.models import Document, DocumentCategory, DocumentSource, DocumentStatus, Record
-from apps.records.selectors import RecordUnavailable
 from healthspace.handover import hand_over, stalled
 
 if TYPE_CHECKING:
-    from apps.accounts.models import User
+    from apps.access.actors import Actor
     from apps.clinical.parsing import ParsedDocument, PatientIdentity
 
 logger = logging.getLogger(__name__)
@@ -67,14 +70,15 @@ def rejection_message(code: str) -> str:
     return str(message) % {"limit": settings.UPLOAD_MAX_BYTES // (1024 * 1024)} if code == "too_large" else str(message)
 
 
-class UploadRefused(Exception):
+class UploadRefused(Refused):
+    """An upload refused for ``code``; the API names the file field and the code beside the reason."""
+
     def __init__(self, code: str) -> None:
-        super().__init__(code)
+        super().__init__(rejection_message(code), field="file")
         self.code = code
 
-    @property
-    def message(self) -> str:
-        return rejection_message(self.code)
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "code": self.code}
 
 
 @dataclass(frozen=True)
@@ -83,14 +87,7 @@ class UploadOutcome:
     duplicate: bool
 
 
-def _require(*, actor: User, record: Record, action: str, resource: Resource | None = None) -> Decision:
-    decision = authorize(actor=actor, record=record, action=action, resource=resource)
-    if not decision.allowed:
-        raise RecordUnavailable(decision)
-    return decision
-
-
-def _source_for(actor: User, record: Record, decision: Decision) -> str:
+def _source_for(actor: Actor, record: Record, decision: Decision) -> str:
     if actor.is_support_agent:
         return DocumentSource.SUPPORT_AGENT
     if actor.is_professional:
@@ -112,11 +109,11 @@ def _fsync(name: str) -> None:
 
 
 def document_upload(
-    *, actor: User, record: Record, filename: str, data: bytes, source: str | None = None
+    *, actor: Actor, record: Record, filename: str, data: bytes, source: str | None = None
 ) -> UploadOutcome:
     """Check, encrypt and store an upload, then queue its import. The one door for every uploader."""
     safe_name = inspection.sanitize_filename(filename)
-    decision = _require(
+    decision = require(
         actor=actor, record=record, action=Action.DOCUMENT_UPLOAD, resource=Resource("document", None, safe_name)
     )
     try:
@@ -134,7 +131,7 @@ def document_upload(
             record=record,
             title=_title_from_filename(safe_name),
             source=source or _source_for(actor, record, decision),
-            uploaded_by=actor if getattr(actor, "pk", None) else None,
+            uploaded_by=actor if isinstance(actor, User) else None,  # a service actor has no account
             content_hash=content_hash,
             size=len(data),
             mime_type=found.mime_type,
@@ -163,7 +160,7 @@ def _title_from_filename(name: str) -> str:
 
 
 def document_enqueue(*, document_id: int) -> None:
-    from apps.records.tasks import process_document
+    from apps.intake.tasks import process_document
 
     hand_over(model=Document, pk=document_id, stamp="queued_at", task=process_document)
 
@@ -236,7 +233,7 @@ def _inspection(document: Document, data: bytes) -> inspection.Inspection:
     active-content flag are immutable facts about it. An image's pixel data, which the request
     does not decode, is decoded by ``_read``. A row without a known kind is inspected afresh.
     """
-    if document.kind in inspection.MIME_TYPES and document.mime_type:
+    if inspection.is_kind(document.kind) and document.mime_type:
         return inspection.Inspection(
             kind=document.kind, mime_type=document.mime_type, has_active_content=document.has_active_content
         )
@@ -245,7 +242,7 @@ def _inspection(document: Document, data: bytes) -> inspection.Inspection:
     )
 
 
-def _read(data: bytes, kind: str, parsed: ParsedDocument | None) -> _Content:
+def _read(data: bytes, kind: inspection.Kind, parsed: ParsedDocument | None) -> _Content:
     """Searchable text and preview, each source decoded once. Damaged image data raises Rejected."""
     if kind in ("jpeg", "png"):
         # The worker decodes (the request only read headers): damaged pixel data is found here.
@@ -284,11 +281,6 @@ def _parse(data: bytes, kind: str) -> ParsedDocument | None:
         raise UploadRefused(error.code) from None
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in text if not unicodedata.combining(c)).casefold().replace("-", " ").strip()
-
-
 def identity_matches(patient: PatientIdentity, record: Record) -> bool:
     """Is this document about the record's person? Refuse when the identity contradicts.
 
@@ -303,10 +295,10 @@ def identity_matches(patient: PatientIdentity, record: Record) -> bool:
         return True
     if patient.birth_date and patient.birth_date != record.birth_date:
         return False
-    if patient.family_name and _fold(patient.family_name) != _fold(record.family_name):
+    if patient.family_name and fold(patient.family_name) != fold(record.family_name):
         return False
-    first_given = _fold(patient.given_names).split(" ")[0] if patient.given_names else ""
-    return not first_given or first_given == _fold(record.given_names).split(" ")[0]
+    first_given = first_given_name(patient.given_names)
+    return not first_given or first_given == first_given_name(record.given_names)
 
 
 def _store_preview(document: Document, png: bytes | None) -> str:
@@ -359,7 +351,12 @@ def document_reject(*, document_id: int, code: str) -> None:
         document.save()
         document.facts.all().delete()
         _notify_followers(document, "import_failed", {"reason": code})
-        transaction.on_commit(lambda: [default_storage.delete(name) for name in blobs])
+        transaction.on_commit(lambda: _delete_blobs(blobs))
+
+
+def _delete_blobs(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
 
 
 def _notify_followers(document: Document, event: str, params: dict | None = None) -> None:
@@ -381,25 +378,13 @@ def _notify_followers(document: Document, event: str, params: dict | None = None
 # --- The person's actions on a document -----------------------------------------------
 
 
-def _resource(document: Document) -> Resource:
-    return Resource(
-        "document",
-        document.uuid,
-        document.title,
-        category=document.category,
-        masked=document.masked,
-        confidential=document.confidential_from_parents,
-    )
+def _resource(document: Document) -> Resource | None:
+    return entry_for(Document).resource(document, Action.DOCUMENT_READ)  # the door's one description
 
 
 def document_get_for(*, actor: User, document_uuid, action: str = Action.DOCUMENT_READ) -> Document:
     """Fetch and check in one step: missing and forbidden both raise RecordUnavailable (404)."""
-    from apps.access.policy import journal_missing_record
-
-    document = Document.objects.select_related("record").filter(uuid=document_uuid).first()
-    if document is None:
-        raise RecordUnavailable(journal_missing_record(actor=actor, record_uuid=None, action=action))
-    _require(actor=actor, record=document.record, action=action, resource=_resource(document))
+    document, _decision = get_for(actor, Document, document_uuid, action)
     return document
 
 
@@ -431,13 +416,11 @@ def document_update(*, actor: User, document_uuid, title: str | None = None, cat
 
 def document_set_masked(*, actor: User, document_uuid, masked: bool) -> Document:
     """Hide a document from professionals (or show it again): a privacy setting, with its history."""
-    from apps.access.policy import journal_missing_record
     from apps.consents.models import SettingKey
     from apps.consents.services import setting_change
 
-    document = Document.objects.select_related("record").filter(uuid=document_uuid).first()
-    if document is None:
-        raise RecordUnavailable(journal_missing_record(actor=actor, record_uuid=None, action=Action.SETTINGS_EDIT))
+    # The setting's change decides and journals (SETTINGS_EDIT); the door only fetches.
+    document = fetch(actor, Document, document_uuid, Action.SETTINGS_EDIT)
     setting_change(
         actor=actor,
         record=document.record,
@@ -453,9 +436,39 @@ def document_set_masked(*, actor: User, document_uuid, masked: bool) -> Document
 
 def document_delete(*, actor: User, document_uuid) -> UUID:
     """Delete a document and its content. Its facts stay, marked "source deleted"; the journal keeps its entries."""
+    from apps.clinical.services import facts_withhold_source
+
     document = document_get_for(actor=actor, document_uuid=document_uuid, action=Action.DOCUMENT_DELETE)
     blobs = [name for name in (document.blob_name, document.preview_blob_name) if name]
     with transaction.atomic():
+        if document.masked or document.confidential_from_parents:
+            # Its facts must not become visible to whom the document was kept from.
+            facts_withhold_source(document=document)
         Document.objects.filter(pk=document.pk).delete()
-        transaction.on_commit(lambda: [default_storage.delete(name) for name in blobs])
+        transaction.on_commit(lambda: _delete_blobs(blobs))
     return document.record.uuid
+
+
+def document_confidential_set(*, actor: User, document_uuid, confidential: bool = True) -> Document:
+    """A professional caring for a minor marks a document confidential from the parents (at the
+    minor's request, or as its author). Parents cannot undo it."""
+    document = fetch(actor, Document.objects.select_related("record"), document_uuid, Action.DOCUMENT_CONFIDENTIAL)
+
+    # A professional's write, decided as such: only the professional bases may (policy.ACTION_BASES),
+    # on a document they may see (masked, profession matrix).
+    decision = authorize(
+        actor=actor, record=document.record, action=Action.DOCUMENT_CONFIDENTIAL, resource=_resource(document)
+    )
+    if not decision.allowed:
+        raise RecordUnavailable(decision)
+    Document.objects.filter(pk=document.pk).update(confidential_from_parents=confidential)
+    journal_note(
+        actor=actor,
+        record_uuid=document.record.uuid,
+        action=Action.DOCUMENT_CONFIDENTIAL,
+        allowed=True,
+        reason_code="confidential_set" if confidential else "confidential_unset",
+        resource=Resource("document", document.uuid, document.title),
+    )
+    document.confidential_from_parents = confidential
+    return document

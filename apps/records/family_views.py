@@ -6,13 +6,15 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.access.policy import Action
+from apps.access.refusals import refusal_shown
+from apps.accounts.http import AuthenticatedHttpRequest
 from apps.records import dependents, selectors
 from apps.records.models import RecordInvitation
 
@@ -23,12 +25,11 @@ class InviteForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def family(request: HttpRequest, record_uuid) -> HttpResponse:
-    record, decision = selectors.record_get_for(
-        actor=request.user, record_uuid=record_uuid, action=Action.DELEGATION_MANAGE
+def family(request: AuthenticatedHttpRequest, record_uuid) -> HttpResponse:
+    # A parent's page (policy.ACTION_BASES): anyone else, the owner included, reads "nothing here".
+    record, _decision = selectors.record_get_for(
+        actor=request.user, record_uuid=record_uuid, action=Action.RECORD_INVITE
     )
-    if decision.basis != "parent":
-        raise selectors.RecordUnavailable(decision)
     parent_form = InviteForm(request.POST if request.POST.get("kind") == "second_parent" else None, prefix="parent")
     handover_form = InviteForm(request.POST if request.POST.get("kind") == "handover" else None, prefix="handover")
     status = 200
@@ -39,11 +40,8 @@ def family(request: HttpRequest, record_uuid) -> HttpResponse:
             else (handover_form, dependents.handover_invite)
         )
         if form.is_valid():
-            try:
+            with refusal_shown(request, form):
                 action(actor=request.user, record=record, email=form.cleaned_data["email"])
-            except dependents.FamilyRefused as refusal:
-                form.add_error(None, refusal.message)
-            else:
                 messages.success(request, _("The invitation is sent."))
                 return redirect("record_family", record_uuid=record.uuid)
         status = 400
@@ -63,7 +61,7 @@ def family(request: HttpRequest, record_uuid) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def invitation(request: HttpRequest, token: str) -> HttpResponse:
+def invitation(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     found = (
         RecordInvitation.objects.select_related("record", "created_by")
         .filter(token_hash=dependents._hash(token))
@@ -83,7 +81,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def document_confidential(request: HttpRequest, document_uuid) -> HttpResponse:
+def document_confidential(request: AuthenticatedHttpRequest, document_uuid) -> HttpResponse:
     confidential = request.POST.get("confidential") == "1"
     dependents.document_confidential_set(actor=request.user, document_uuid=document_uuid, confidential=confidential)
     messages.success(

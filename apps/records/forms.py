@@ -1,8 +1,15 @@
+from typing import NotRequired
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.forms import IdentityFieldsMixin
+from apps.accounts.forms import Identity, IdentityFieldsMixin
 from apps.records.models import ins_validator
+
+
+class DependentIdentity(Identity):
+    ins: str
+    ins_system: NotRequired[str]
 
 
 class DependentForm(IdentityFieldsMixin, forms.Form):
@@ -14,5 +21,5 @@ class DependentForm(IdentityFieldsMixin, forms.Form):
         help_text=_("15 characters, on the child's health insurance certificate. You can leave it empty."),
     )
 
-    def identity(self) -> dict[str, object]:
-        return {**super().identity(), "ins": self.cleaned_data.get("ins", "")}
+    def identity(self) -> DependentIdentity:
+        return DependentIdentity(**super().identity(), ins=self.cleaned_data.get("ins", ""))

@@ -66,3 +66,35 @@ def guardianship_end(*, guardianship: Guardianship) -> None:
     from django.utils import timezone
 
     Guardianship.objects.filter(pk=guardianship.pk, ended_at__isnull=True).update(ended_at=timezone.now())
+
+
+def document_keys_rewrap(*, dry_run: bool = False) -> tuple[int, int]:
+    """Re-wrap the data key of every stored blob (documents and previews) under the active master key.
+
+    The content is not re-encrypted, only the small wrapped key in each blob's header: no content
+    is read, so no access decision. Returns (re-wrapped or to re-wrap, already under the key)."""
+    from django.conf import settings
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from apps.records import crypto
+    from apps.records.models import Document
+
+    active = settings.DOCUMENT_ACTIVE_KEY_ID
+    names = Document.objects.values_list("blob_name", "preview_blob_name")
+    done = already = 0
+    for blob_name, preview_name in names.iterator():
+        for name in (blob_name, preview_name):
+            if not name:
+                continue
+            with default_storage.open(name, "rb") as handle:
+                blob = handle.read()
+            if crypto.blob_key_id(blob=blob) == active:
+                already += 1
+                continue
+            if not dry_run:
+                # Same name, new header: delete then save (storages never overwrite silently).
+                default_storage.delete(name)
+                default_storage.save(name, ContentFile(crypto.rewrap(blob=blob)))
+            done += 1
+    return done, already

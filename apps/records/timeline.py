@@ -4,20 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, TypeVar
 
 from django.core import signing
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
 
+from apps.access.door import require
 from apps.access.policy import Action
-from apps.access.professional import visible_documents_filter
-from apps.records.documents import _require
-from apps.records.models import Document, DocumentCategory, Record
+from apps.records.models import DocumentCategory, Record
+from apps.records.selectors import documents_visible_to
 
 if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
     from apps.accounts.models import User
+    from apps.records.models import Document
+
+
+class _SortDay(TypedDict):
+    sort_day: date  # the care date, else the day it was added: what the timeline orders by
+
+
+if TYPE_CHECKING:
+    TimelineDocument: TypeAlias = WithAnnotations[Document, _SortDay]
+# _search keeps whatever annotations its documents carry.
+_D = TypeVar("_D", bound="Document")
 
 PAGE_SIZE = 50
 _CURSOR_SALT = "healthspace.timeline"
@@ -37,20 +50,16 @@ class TimelineFilters:
 
 @dataclass
 class TimelinePage:
-    documents: list[Document]
+    documents: list[TimelineDocument]
     next_cursor: str = ""
     category_counts: dict[str, int] = field(default_factory=dict)
 
 
-def _ordered(record: Record) -> QuerySet[Document]:
-    return (
-        Document.objects.filter(record=record)
-        .annotate(sort_day=Coalesce(F("care_date"), TruncDate("created_at")))
-        .order_by("-sort_day", "-id")
-    )
+def _ordered(documents: QuerySet[Document]) -> QuerySet[TimelineDocument]:
+    return documents.annotate(sort_day=Coalesce(F("care_date"), TruncDate("created_at"))).order_by("-sort_day", "-id")
 
 
-def _search(documents: QuerySet[Document], query: str) -> QuerySet[Document]:
+def _search(documents: QuerySet[_D], query: str) -> QuerySet[_D]:
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery
 
@@ -68,7 +77,7 @@ def _search(documents: QuerySet[Document], query: str) -> QuerySet[Document]:
     return documents
 
 
-def _filtered(documents: QuerySet[Document], filters: TimelineFilters) -> QuerySet[Document]:
+def _filtered(documents: QuerySet[TimelineDocument], filters: TimelineFilters) -> QuerySet[TimelineDocument]:
     if filters.category in DocumentCategory.values:
         documents = documents.filter(category=filters.category)
     if filters.author:
@@ -88,18 +97,18 @@ def _filtered(documents: QuerySet[Document], filters: TimelineFilters) -> QueryS
     return documents
 
 
-def encode_cursor(document: Document) -> str:
+def encode_cursor(document: TimelineDocument) -> str:
     # Opaque and signed; it names the last document by its UUID (no integer key leaves the server).
     return signing.dumps([document.sort_day.isoformat(), str(document.uuid)], salt=_CURSOR_SALT)
 
 
-def _after_cursor(documents: QuerySet[Document], cursor: str) -> QuerySet[Document]:
+def _after_cursor(documents: QuerySet[TimelineDocument], cursor: str) -> QuerySet[TimelineDocument]:
     try:
         day, last_uuid = signing.loads(cursor, salt=_CURSOR_SALT)
         day = date.fromisoformat(day)
     except (signing.BadSignature, ValueError, TypeError):
         return documents  # a damaged cursor starts again from the top
-    pk = Document.objects.filter(uuid=last_uuid).values_list("pk", flat=True).first() or 0
+    pk = documents.filter(uuid=last_uuid).values_list("pk", flat=True).first() or 0
     return documents.filter(Q(sort_day__lt=day) | Q(sort_day=day, id__lt=pk))
 
 
@@ -107,12 +116,12 @@ def documents_timeline(
     *, actor: User, record: Record, filters: TimelineFilters | None = None, cursor: str = "", limit: int = PAGE_SIZE
 ) -> TimelinePage:
     """One page of the record's documents, newest first, for someone the policy lets list them."""
-    decision = _require(actor=actor, record=record, action=Action.DOCUMENT_LIST)
-    visible = visible_documents_filter(actor, decision)
+    decision = require(actor=actor, record=record, action=Action.DOCUMENT_LIST)
+    visible = documents_visible_to(actor=actor, record=record, decision=decision)
     filters = filters or TimelineFilters()
-    documents = _filtered(_ordered(record).filter(visible), filters)
+    documents = _filtered(_ordered(visible), filters)
     counts = dict(
-        _filtered(_ordered(record).filter(visible), TimelineFilters(query=filters.query))
+        _filtered(_ordered(visible), TimelineFilters(query=filters.query))
         .order_by()
         .values_list("category")
         .annotate(n=Count("id"))

@@ -5,7 +5,6 @@ from apps.records import document_views, family_views, views
 urlpatterns = [
     path("", views.home, name="home"),
     path("records/new-child/", views.dependent_add, name="dependent_add"),
-    path("records/<uuid:record_uuid>/", document_views.timeline, name="record_detail"),
     path("records/<uuid:record_uuid>/upload/", document_views.upload, name="document_upload"),
     path("records/<uuid:record_uuid>/family/", family_views.family, name="record_family"),
     path("records/invitations/<str:token>/", family_views.invitation, name="record_invitation"),

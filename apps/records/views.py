@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from apps.accounts.http import AuthenticatedHttpRequest
 from apps.delegations.services import delegations_of
 from apps.records import selectors, services
 from apps.records.forms import DependentForm
@@ -15,7 +16,7 @@ from apps.records.models import InsSystem
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     records = selectors.records_for(actor=request.user)
     # What the person may do for others: their own view of their delegations, no record content.
     helping = delegations_of(user=request.user)
@@ -32,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def dependent_add(request: HttpRequest) -> HttpResponse:
+def dependent_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DependentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         identity = form.identity()

@@ -7,6 +7,7 @@ disagree, the line says so and shows both values.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,16 +17,18 @@ from typing import TYPE_CHECKING
 from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, When
 from django.db.models.functions import Coalesce
 
-from apps.access.models import AccessEvent, Outcome
-from apps.access.policy import Action, Decision, Resource, authorize
-from apps.access.professional import visible_documents_filter
-from apps.clinical.models import ClinicalFact, FactKind, RectificationRequest, fold, thing_key_for
+from apps.access.door import require
+from apps.access.history.services import previous_allowed_at
+from apps.access.policy import Action, Decision, Resource
+from apps.clinical.models import FactKind, RectificationRequest, fold, thing_key_for
 from apps.clinical.selectors import facts_visible_to, things_of_record
-from apps.records.models import Document, DocumentStatus, Record
-from apps.records.selectors import RecordUnavailable
+from apps.records.models import DocumentStatus, Record
+from apps.records.selectors import ShownDocuments, documents_shown_to, documents_visible_to
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
+    from apps.clinical.models import ClinicalFact
+    from apps.records.models import Document
 
 # Statuses that end a problem or a treatment. "completed" is not one: in CDA it
 # only says the act was recorded; an end date in the past is what ends it.
@@ -82,6 +85,7 @@ class Source:
     document_id: str | None
     title: str
     deleted: bool = False
+    withheld: bool = False  # from a document the reader may not see: no id, no title
 
 
 @dataclass
@@ -91,7 +95,7 @@ class SummaryLine:
     code_system: str = ""
     code: str = ""
     date: date | None = None
-    end: date | None = None
+    end: dt.date | None = None  # (the field above hides the type's name here)
     status: str = ""
     detail: str = ""
     value: str = ""
@@ -163,15 +167,24 @@ def _value(fact: ClinicalFact) -> str:
     return fact.value_text
 
 
-def _source(fact: ClinicalFact) -> Source:
-    if fact.source_document_id is None:
+def _source(fact: ClinicalFact, shown: ShownDocuments) -> Source:
+    document = fact.source_document  # None, without a query, when the fact has no document
+    if document is None:
         if fact.origin == "declared":
             return Source(document_id=None, title="")
+        if not shown.gone_titles:
+            return Source(document_id=None, title="", deleted=True)
         return Source(document_id=None, title=fact.source_label, deleted=True)
-    return Source(document_id=str(fact.source_document.uuid), title=fact.source_document.title)
+    if not shown.shows(fact.source_document_id):
+        return Source(document_id=None, title="", withheld=True)
+    return Source(document_id=str(document.uuid), title=document.title)
 
 
-def _merge(facts: list[ClinicalFact]) -> list[SummaryLine]:
+# The reason of a fact's open rectification, annotated by _facts (unseen by the type checker).
+OPEN_RECTIFICATION = "open_rectification"
+
+
+def _merge(facts: list[ClinicalFact], shown: ShownDocuments) -> list[SummaryLine]:
     """One line per (thing, date); sources gathered; differing values kept as a conflict."""
     groups: dict[tuple, list[ClinicalFact]] = defaultdict(list)
     for fact in facts:
@@ -180,7 +193,7 @@ def _merge(facts: list[ClinicalFact]) -> list[SummaryLine]:
     for group in groups.values():
         first = group[0]
         values = sorted({_value(f) + (f" {f.unit}" if f.unit else "") for f in group if _value(f)})
-        rectified = [f.open_rectification for f in group if f.open_rectification is not None]
+        rectified = [r for f in group if (r := getattr(f, OPEN_RECTIFICATION)) is not None]
         lines.append(
             SummaryLine(
                 kind=first.kind,
@@ -194,7 +207,7 @@ def _merge(facts: list[ClinicalFact]) -> list[SummaryLine]:
                 value=_value(first),
                 unit=unit_display(first.unit),
                 number=first.value_decimal,
-                sources=_unique_sources(group),
+                sources=_unique_sources(group, shown),
                 conflict=values if len(values) > 1 else [],
                 declared_by=first.declared_by_label if first.origin == "declared" else "",
                 rectification=rectified[0] if rectified else "",
@@ -204,11 +217,11 @@ def _merge(facts: list[ClinicalFact]) -> list[SummaryLine]:
     return lines
 
 
-def _unique_sources(group: list[ClinicalFact]) -> list[Source]:
+def _unique_sources(group: list[ClinicalFact], shown: ShownDocuments) -> list[Source]:
     seen, sources = set(), []
     for fact in group:
-        source = _source(fact)
-        marker = (source.document_id, source.title, source.deleted)
+        source = _source(fact, shown)
+        marker = (source.document_id, source.title, source.deleted, source.withheld)
         if marker not in seen:
             seen.add(marker)
             sources.append(source)
@@ -239,7 +252,7 @@ def _serious(line: SummaryLine) -> bool:
     return any(word in text for word in SERIOUS_WORDS)
 
 
-def _series(facts: list[ClinicalFact], order: list[str]) -> list[ResultSeries]:
+def _series(facts: list[ClinicalFact], order: list[str], shown: ShownDocuments) -> list[ResultSeries]:
     """One series per thing of ``order`` (already the display order, see _top_series), from the
     facts _facts() loaded for it: those at its latest date and at its TREND_POINTS latest dates
     with a number (all that the series shows)."""
@@ -251,7 +264,7 @@ def _series(facts: list[ClinicalFact], order: list[str]) -> list[ResultSeries]:
     for group in by_thing.values():
         if not group:  # its facts went between the two reads
             continue
-        lines = _newest_first(_merge(group))
+        lines = _newest_first(_merge(group, shown))
         latest = lines[0]
         latest_fact = next(f for f in group if str(f.uuid) in latest.fact_ids)
         numeric = sorted(
@@ -424,11 +437,11 @@ def _facts(record: Record, actor: User, decision: Decision) -> tuple[list[Clinic
         .order_by("-created_at", "-pk")
         .values("reason")[:1]
     )
-    facts = list(
+    facts: list[ClinicalFact] = list(
         visible.filter(_shown(visible, things, series, tied))
         .select_related("source_document")
         .only(*SUMMARY_FACT_FIELDS)
-        .annotate(open_rectification=Subquery(open_rectification))
+        .annotate(**{OPEN_RECTIFICATION: Subquery(open_rectification)})
         .order_by("pk")  # storage order, which decides the merge's first fact and ties
     )
     # A tied series' rows include its first visible fact (see _shown): the smallest id among them.
@@ -444,14 +457,7 @@ def _facts(record: Record, actor: User, decision: Decision) -> tuple[list[Clinic
 
 def _last_visit(actor: User, record: Record) -> datetime | None:
     """When this person last opened this record's summary, before now."""
-    previous = (
-        AccessEvent.objects.filter(
-            record_uuid=record.uuid, actor_uuid=actor.uuid, action=Action.PROFILE_READ, outcome=Outcome.ALLOWED
-        )
-        .order_by("-seq")
-        .values_list("occurred_at", flat=True)[1:2]
-    )
-    return previous[0] if previous else None
+    return previous_allowed_at(actor=actor, record=record, action=Action.PROFILE_READ)
 
 
 def record_summary(*, actor: User, record: Record, resource: Resource | None = None) -> Summary:
@@ -461,27 +467,34 @@ def record_summary(*, actor: User, record: Record, resource: Resource | None = N
     only print the summary is allowed for that, never for the page."""
     from django.utils import timezone
 
-    decision = authorize(actor=actor, record=record, action=Action.PROFILE_READ, resource=resource)
-    if not decision.allowed:
-        raise RecordUnavailable(decision)
+    decision = require(actor=actor, record=record, action=Action.PROFILE_READ, resource=resource)
     by_kind: dict[str, list[ClinicalFact]] = defaultdict(list)
     facts, series_order = _facts(record, actor, decision)
     for fact in facts:
         by_kind[fact.kind].append(fact)
+    # A source's title and link only for whom may see that document (a caregiver who may read the
+    # profile but not the documents reads "from a document").
+    shown = documents_shown_to(
+        actor=actor,
+        record=record,
+        among=(fact.source_document_id for fact in facts),
+        gone_named=any(fact.source_document_id is None and fact.origin != "declared" for fact in facts),
+    )
 
-    allergies = [line for line in _latest_per_thing(_merge(by_kind[FactKind.ALLERGY])) if _active(line)]
-    conditions = [line for line in _latest_per_thing(_merge(by_kind[FactKind.CONDITION])) if _active(line)]
-    medications = [line for line in _latest_per_thing(_merge(by_kind[FactKind.MEDICATION])) if _active(line)]
-    vaccinations = _latest_per_thing(_merge(by_kind[FactKind.IMMUNIZATION]))
+    allergies = [line for line in _latest_per_thing(_merge(by_kind[FactKind.ALLERGY], shown)) if _active(line)]
+    conditions = [line for line in _latest_per_thing(_merge(by_kind[FactKind.CONDITION], shown)) if _active(line)]
+    medications = [line for line in _latest_per_thing(_merge(by_kind[FactKind.MEDICATION], shown)) if _active(line)]
+    vaccinations = _latest_per_thing(_merge(by_kind[FactKind.IMMUNIZATION], shown))
     since = _last_visit(actor, record)
     new_documents = (
         list(
-            Document.objects.filter(record=record, status=DocumentStatus.READY, created_at__gt=since)
-            .filter(visible_documents_filter(actor, decision))
+            # Listing documents is its own decision (a caregiver may read the profile, not the documents).
+            documents_visible_to(actor=actor, record=record)
+            .filter(status=DocumentStatus.READY, created_at__gt=since)
             .only("uuid", "title", "created_at")  # a link each: never the documents' text
             .order_by("-created_at")[:20]
         )
-        if since
+        if since and resource is None  # the page's "since your last visit", not the PDF's
         else []
     )
     return Summary(
@@ -490,7 +503,7 @@ def record_summary(*, actor: User, record: Record, resource: Resource | None = N
         alerts=[*allergies, *[c for c in conditions if _serious(c)]],
         problems=_newest_first(conditions),
         medications=_newest_first(medications),
-        results=_series(by_kind[FactKind.OBSERVATION], series_order),
+        results=_series(by_kind[FactKind.OBSERVATION], series_order, shown),
         vaccinations=_newest_first(vaccinations),
         new_documents=new_documents,
         since=since,

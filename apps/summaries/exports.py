@@ -18,16 +18,16 @@ from uuid import UUID
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from apps.access.policy import Action, Decision, Resource, authorize, decide, journal_missing_record, journal_note
-from apps.access.professional import visible_documents_filter
-from apps.clinical.models import ClinicalFact
+from apps.access.door import fetch, require
+from apps.access.policy import Action, Decision, Resource, decide, journal_note
+from apps.access.refusals import RecordUnavailable
+from apps.clinical.selectors import facts_visible_to
 from apps.records import crypto
 from apps.records.models import Record
-from apps.records.selectors import RecordUnavailable
+from apps.records.selectors import documents_kept_from
 from apps.summaries import pdf
 from apps.summaries.builder import record_summary
 from apps.summaries.models import FINISHED_STATUSES, ExportStatus, SummaryExport
@@ -72,13 +72,12 @@ def summary_export_request(*, actor: User, record: Record, language: str = "") -
 
     Raises RecordUnavailable (a 404) when the policy refuses; the decision is journaled either way.
     """
-    decision = authorize(actor=actor, record=record, action=Action.PROFILE_READ, resource=_resource())
-    if not decision.allowed:
-        raise RecordUnavailable(decision)
+    decision = require(actor=actor, record=record, action=Action.PROFILE_READ, resource=_resource())
     export = SummaryExport.objects.create(
         record=record, requested_by=actor, language=language or translation.get_language() or ""
     )
-    if ClinicalFact.objects.filter(record=record).count() <= sync_max_facts():
+    # What the PDF will hold: the facts the requester sees.
+    if facts_visible_to(actor=actor, record=record, decision=decision).count() <= sync_max_facts():
         summary_export_build(export_id=export.pk)
         export.refresh_from_db()
     else:
@@ -88,19 +87,8 @@ def summary_export_request(*, actor: User, record: Record, language: str = "") -
 
 def summary_export_request_for(*, actor: User, record_uuid: UUID | str, language: str = "") -> SummaryExport:
     """The same, from a record's identifier (a missing record is journaled as a denial)."""
-    record = Record.objects.filter(uuid=record_uuid).first()
-    if record is None:
-        raise RecordUnavailable(
-            journal_missing_record(actor=actor, record_uuid=_as_uuid(record_uuid), action=Action.PROFILE_READ)
-        )
+    record = fetch(actor, Record, record_uuid, Action.PROFILE_READ)  # decided by summary_export_request
     return summary_export_request(actor=actor, record=record, language=language)
-
-
-def _as_uuid(value: UUID | str) -> UUID | None:
-    try:
-        return value if isinstance(value, UUID) else UUID(str(value))
-    except ValueError:
-        return None
 
 
 def summary_export_enqueue(*, export_id: int) -> None:
@@ -196,19 +184,8 @@ def summary_export_build(*, export_id: int) -> str:
 
 
 def _export_or_404(*, actor: User, export_uuid: UUID | str) -> SummaryExport:
-    export = SummaryExport.objects.select_related("record").filter(uuid=_as_uuid(export_uuid)).first()
-    if export is None:
-        raise RecordUnavailable(
-            journal_note(
-                actor=actor,
-                record_uuid=None,
-                action=Action.PROFILE_READ,
-                allowed=False,
-                reason_code="no_such_record",
-                resource=Resource(type=RESOURCE_TYPE, uuid=_as_uuid(export_uuid), label=str(RESOURCE_LABEL)),
-            )
-        )
-    return export
+    # Only fetched: who may read it is decided by _authorize_export (the requester, or the policy).
+    return fetch(actor, SummaryExport, export_uuid, Action.PROFILE_READ)
 
 
 def _authorize_export(*, actor: User, export: SummaryExport) -> Decision:
@@ -218,8 +195,14 @@ def _authorize_export(*, actor: User, export: SummaryExport) -> Decision:
     is_requester = actor.is_authenticated and actor.pk == export.requested_by_id
     if not is_requester:
         preview = decide(actor=actor, record=export.record, action=Action.PROFILE_READ, resource=resource)
-        if preview.allowed and visible_documents_filter(actor, preview) != Q():
-            # A professional sees only part of the record: not a PDF someone else made of all of it.
+        # The PDF names the requester's source documents: a reader who may not list them (a
+        # caregiver with "read profile" only) would read their titles there.
+        listing = decide(actor=actor, record=export.record, action=Action.DOCUMENT_LIST)
+        if preview.allowed and (
+            documents_kept_from(actor=actor, record=export.record, decision=preview)
+            or documents_kept_from(actor=actor, record=export.record, decision=listing)
+        ):
+            # Someone who sees only part of the record: not a PDF someone else made of all of it.
             decision = journal_note(
                 actor=actor,
                 record_uuid=export.record.uuid,
@@ -229,10 +212,7 @@ def _authorize_export(*, actor: User, export: SummaryExport) -> Decision:
                 resource=resource,
             )
             raise RecordUnavailable(decision)
-    decision = authorize(actor=actor, record=export.record, action=Action.PROFILE_READ, resource=resource)
-    if not decision.allowed:
-        raise RecordUnavailable(decision)
-    return decision
+    return require(actor=actor, record=export.record, action=Action.PROFILE_READ, resource=resource)
 
 
 def summary_export_get_for(*, actor: User, export_uuid: UUID | str) -> SummaryExport:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -18,6 +19,9 @@ from django.utils.translation import gettext_lazy
 
 from apps.clinical.models import FactKind
 from apps.summaries.builder import ResultSeries, Summary, SummaryLine
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # IPS section: (anchor, title, LOINC section code). The codes are those of the IPS composition.
 SECTION_ALERTS = ("alerts", gettext_lazy("Alerts"), "")
@@ -49,7 +53,7 @@ class Entry:
 @dataclass
 class Section:
     anchor: str
-    title: str
+    title: StrOrPromise  # lazy: rendered in the reader's language
     loinc: str
     entries: list[Entry]
 
@@ -110,7 +114,9 @@ def line_notes(line: SummaryLine) -> list[Note]:
     if line.declared_by:
         notes.append(Note("source", _("declared by %(name)s") % {"name": line.declared_by}))
     for source in line.sources:
-        if source.deleted:
+        if source.withheld:
+            notes.append(Note("source", _("from a document")))
+        elif source.deleted:
             if source.title:
                 notes.append(Note("source", _("source deleted: %(title)s") % {"title": source.title}))
             else:

@@ -17,7 +17,10 @@ def _line(line) -> dict:
     # Field by field, not dataclasses.asdict: asdict deep-copies every value and was most of the
     # API's own time on a long summary.
     data = {f.name: getattr(line, f.name) for f in fields(line)}
-    data["sources"] = [{"document_id": s.document_id, "title": s.title, "deleted": s.deleted} for s in line.sources]
+    data["sources"] = [
+        {"document_id": s.document_id, "title": s.title, "deleted": s.deleted, "withheld": s.withheld}
+        for s in line.sources
+    ]
     data["conflict"] = list(line.conflict)
     data["fact_ids"] = list(line.fact_ids)
     data["date"] = line.date.isoformat() if line.date else None

@@ -15,12 +15,13 @@ from django.utils import timezone, translation
 from pypdf import PdfReader
 
 from apps.access.actors import ImportService
-from apps.access.history import HistoryFilters, history_for
+from apps.access.history.services import HistoryFilters, history_for
 from apps.access.journal import journal_append
 from apps.access.models import AccessEvent, CareRelationship
 from apps.access.policy import REASONS, Action, Resource, authorize
+from apps.access.refusals import RecordUnavailable
+from apps.access.verification import verify_journal
 from apps.records.models import Document
-from apps.records.selectors import RecordUnavailable
 from tests.factories import DocumentFactory, ProfessionalFactory
 
 LAB_REPORT = "Compte rendu d'examens biologiques"
@@ -445,6 +446,7 @@ def _pdf_text(response) -> str:
 
 def test_pdf_export_has_the_sentences_and_the_chain_check(as_user, alice, alice_record, charlie):
     authorize(actor=charlie, record=alice_record, action=Action.RECORD_VIEW)
+    verify_journal()  # the scheduled check; the PDF shows its last result
     response = as_user(alice).get(reverse("access_history_pdf", args=[alice_record.uuid]), headers=EN)
     assert response["Content-Type"] == "application/pdf"
     text = _pdf_text(response)
@@ -462,8 +464,10 @@ def test_pdf_export_says_where_the_chain_is_damaged(as_user, alice, alice_record
         if connection.vendor == "postgresql":
             pytest.skip("the database trigger refuses the change on PostgreSQL")
         cursor.execute("UPDATE access_accessevent SET outcome = 'allowed' WHERE id = %s", [event.pk])
+    verify_journal()  # the scheduled check; the PDF shows its last result
     text = _pdf_text(as_user(alice).get(reverse("access_history_pdf", args=[alice_record.uuid]), headers=EN))
-    assert f"damaged at entry #{event.seq}" in text
+    assert "damaged (record" in text
+    assert f"entry #{event.chain_seq} altered" in text
 
 
 def test_pdf_export_is_refused_to_others(as_user, alice_record, charlie):

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.access.history import HistoryFilters, history_for
+from apps.access.history.services import HistoryFilters, history_for
 from apps.access.journal import journal_append
 from apps.access.models import AccessEvent
 from apps.access.policy import Action

@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.access.models import AccessCode, AccessCodeUse, CareRelationship, EmergencyAccess
 from apps.access.policy import Action, Resource, decide
 from apps.consents.models import SettingKey
-from apps.consents.privacy import designated_doctor_set, professional_block, toggle_set
+from apps.consents.privacy.services import designated_doctor_set, professional_block, toggle_set
 from tests.factories import ProfessionalFactory
 
 BASES = ["care_relationship", "designated_doctor", "access_code", "break_glass", "none"]

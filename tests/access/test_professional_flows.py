@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.access import services
 from apps.access.models import AccessCode, AccessEvent, EmergencyAccess
+from apps.access.professional import services
 from apps.consents.models import SettingKey
-from apps.consents.privacy import professional_block, toggle_set
+from apps.consents.privacy.services import professional_block, toggle_set
 from apps.notifications.models import Notification
 from tests.factories import DocumentFactory, ProfessionalFactory
 
@@ -101,7 +101,7 @@ def test_code_duration_is_bounded(alice, alice_record, hours):
 
 
 def test_stranger_cannot_create_a_code(charlie, alice_record):
-    from apps.records.selectors import RecordUnavailable
+    from apps.access.refusals import RecordUnavailable
 
     with pytest.raises(RecordUnavailable):
         services.access_code_create(actor=charlie, record=alice_record, hours=1)

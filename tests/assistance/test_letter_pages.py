@@ -225,7 +225,7 @@ def test_schema_describes_account_help_and_activation(client, db):
 
 
 def test_an_account_without_email_uses_every_page_and_can_add_an_email_later(as_user, sam, josette):
-    from apps.assistance import letters
+    from apps.assistance.letters import services as letters
 
     mandate_for(sam, josette)
     letter, pdf = letters.letter_print(agent=sam, record=josette)

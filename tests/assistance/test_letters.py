@@ -15,13 +15,15 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from pypdf import PdfReader
 
 from apps.access.models import AccessEvent
+from apps.access.refusals import RecordUnavailable
 from apps.access.sentences import entry_sentence
 from apps.accounts.models import User
-from apps.assistance import letters, services
+from apps.assistance import services
+from apps.assistance.letters import services as letters
 from apps.assistance.models import AccountLetter, LetterKind, Mandate, MandateScope
 from apps.notifications.models import Notification, OutboxMessage
 from apps.records.models import Record
-from apps.records.selectors import RecordUnavailable, records_for
+from apps.records.selectors import records_for
 from tests.assistance import helpers
 from tests.factories import RecordFactory, UserFactory, totp_device
 

@@ -11,11 +11,12 @@ from django.utils import timezone
 
 from apps.access.models import AccessEvent
 from apps.access.policy import Action, Resource, authorize, decide
+from apps.access.refusals import RecordUnavailable
 from apps.assistance import services
 from apps.assistance.bases import ACTION_SCOPES
 from apps.assistance.models import ConfirmationMethod, Mandate, MandateScope, StructureManager
 from apps.notifications.models import Notification, OutboxMessage
-from apps.records.selectors import RecordUnavailable, records_for
+from apps.records.selectors import records_for
 from tests.assistance.helpers import mandate_for
 from tests.factories import SupportAgentFactory, UserFactory, totp_device
 

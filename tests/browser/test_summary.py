@@ -21,7 +21,7 @@ from django.utils.formats import date_format, number_format
 from playwright.sync_api import expect
 
 from apps.clinical.models import ClinicalFact
-from apps.records.importing import import_file, import_service
+from apps.intake.importing import import_file, import_service
 from apps.records.models import Document, DocumentStatus, Record
 from apps.summaries.builder import unit_display
 from tests.browser.helpers import ConsoleErrors

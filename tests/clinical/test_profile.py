@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.access.models import AccessEvent, CareRelationship
+from apps.access.refusals import RecordUnavailable
 from apps.clinical import profile
 from apps.clinical.models import ClinicalFact, FactKind, FactOrigin, RectificationRequest
 from apps.records.models import Document
-from apps.records.selectors import RecordUnavailable
 from tests.factories import DocumentFactory
 
 pytestmark = pytest.mark.django_db

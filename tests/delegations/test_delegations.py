@@ -9,11 +9,12 @@ from django.utils import timezone
 
 from apps.access.models import AccessEvent
 from apps.access.policy import Action, decide
+from apps.access.refusals import RecordUnavailable
 from apps.delegations import services
 from apps.delegations.bases import ACTION_SCOPES
 from apps.delegations.models import Delegation, Scope
 from apps.notifications.models import Notification
-from apps.records.selectors import RecordUnavailable, records_for
+from apps.records.selectors import records_for
 
 
 def delegate(alice, alice_record, bob, scopes, **fields) -> Delegation:
@@ -65,6 +66,15 @@ def test_a_delegate_can_never_delegate_further(alice, alice_record, bob, charlie
     with pytest.raises(RecordUnavailable):
         services.delegation_invite(actor=bob, record=alice_record, email=charlie.email, scopes=[Scope.READ_DOCUMENTS])
     assert Delegation.objects.count() == 1
+
+
+def test_a_parent_cannot_make_the_other_parent_caregiver_of_their_childs_record(alice, alice_child, bob):
+    from apps.records.models import Guardianship
+
+    Guardianship.objects.create(guardian=bob, record=alice_child)
+    with pytest.raises(services.DelegationRefused, match="already manages the record"):
+        services.delegation_invite(actor=alice, record=alice_child, email=bob.email, scopes=[Scope.READ_DOCUMENTS])
+    assert not Delegation.objects.exists()
 
 
 def test_invitation_accepted_by_the_invited_account(alice, alice_record, bob):

@@ -22,13 +22,13 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 
+from apps.intake.tasks import resume_stalled_documents
 from apps.notifications.models import EmailMode, Notification, OutboxMessage, OutboxStatus
 from apps.notifications.services import email_enqueue, preference_for, push_document_status
 from apps.notifications.tasks import flush_outbox
 from apps.records import documents
 from apps.records.models import Document, DocumentStatus
 from apps.records.selectors import record_followers
-from apps.records.tasks import resume_stalled_documents
 from tests.conftest import logged_in_client
 from tests.factories import GuardianshipFactory
 from tests.integration.conftest import redis_answers, redis_start, redis_stop, wait_until

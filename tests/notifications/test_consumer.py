@@ -84,19 +84,23 @@ def test_record_socket_without_a_session_is_closed(alice_record):
 @pytest.mark.django_db(transaction=True)
 def test_record_socket_pushes_document_status_to_the_owner(alice, alice_record):
     from apps.notifications.consumers import record_group
+    from tests.factories import DocumentFactory
+
+    document = str(DocumentFactory(record=alice_record).uuid)
 
     async def scenario():
         communicator = _record_communicator(alice, alice_record.uuid)
         connected, _ = await communicator.connect()
         assert connected
         await get_channel_layer().group_send(
-            record_group(alice_record.uuid), {"type": "document.status", "data": {"document": "d", "status": "ready"}}
+            record_group(alice_record.uuid),
+            {"type": "document.status", "data": {"document": document, "status": "ready"}},
         )
         message = await communicator.receive_json_from(timeout=5)
         await communicator.disconnect()
         return message
 
-    assert async_to_sync(scenario)() == {"type": "document", "data": {"document": "d", "status": "ready"}}
+    assert async_to_sync(scenario)() == {"type": "document", "data": {"document": document, "status": "ready"}}
 
 
 @pytest.mark.django_db(transaction=True)

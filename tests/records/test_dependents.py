@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from apps.access.models import AccessEvent, CareRelationship
 from apps.access.policy import Action, decide
+from apps.access.refusals import RecordUnavailable
 from apps.records import dependents
 from apps.records.documents import document_get_for
 from apps.records.models import Guardianship, Record, RecordInvitation
-from apps.records.selectors import RecordUnavailable, records_for
+from apps.records.selectors import records_for
 from tests.factories import DocumentFactory, GuardianshipFactory, RecordFactory, UserFactory
 
 

@@ -7,11 +7,11 @@ from django.core import mail
 from django.core.files.storage import default_storage
 
 from apps.access.models import AccessEvent
+from apps.access.refusals import RecordUnavailable
 from apps.clinical.models import ClinicalFact
 from apps.notifications.models import Notification, OutboxMessage
 from apps.records import documents
 from apps.records.models import Document, DocumentCategory, DocumentStatus, Record
-from apps.records.selectors import RecordUnavailable
 from tests.records.conftest import corpus, pdf_bytes
 
 FR_LAB = "fr-cda/BIO-CR-BIO_2024.01_TSH_1.xml"
@@ -155,7 +155,7 @@ def test_processing_twice_changes_nothing(run_tasks, alice, dominique):
 def test_upload_with_broker_down_waits_and_is_resumed(run_tasks, alice, alice_record, monkeypatch):
     from kombu.exceptions import OperationalError
 
-    from apps.records import tasks
+    from apps.intake import tasks
 
     def broker_down(*args, **kwargs):
         raise OperationalError("Connection refused")

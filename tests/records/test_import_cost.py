@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
-from apps.records import crypto, documents, inspection
+from apps.intake import inspection
+from apps.records import crypto, documents
 from apps.records.models import Document, DocumentStatus
 from bench.documents import upload_mix
 from tests.records.conftest import corpus, pdf_bytes

@@ -1,4 +1,4 @@
-"""Upload checks by content (apps/records/inspection.py): no database involved."""
+"""Upload checks by content (apps/intake/inspection.py): no database involved."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from PIL import Image, PngImagePlugin
 from pypdf import PdfWriter
 from pypdf.actions import JavaScript
 
-from apps.records.inspection import (
+from apps.intake.inspection import (
     IMAGE_MAX_PIXELS,
     Inspection,
     Rejected,

@@ -66,8 +66,8 @@ def french_documents(alice_record):
 @pytest.mark.parametrize("query", QUERIES)
 @pytest.mark.usefixtures("french_documents")
 def test_search_finds_the_same_documents_as_the_per_row_vector_did(alice_record, query):
-    new = list(_search(_ordered(alice_record), query).values_list("title", flat=True))
-    old = list(_old_search(_ordered(alice_record), query).values_list("title", flat=True))
+    new = list(_search(_ordered(alice_record.documents.all()), query).values_list("title", flat=True))
+    old = list(_old_search(_ordered(alice_record.documents.all()), query).values_list("title", flat=True))
 
     assert new == old
 
@@ -86,7 +86,7 @@ def test_search_finds_french_words_whatever_their_form(alice, alice_record, quer
 @postgres_only
 class TestStoredVector:
     def _matches(self, record, query: str) -> set[str]:
-        return set(_search(_ordered(record), query).values_list("title", flat=True))
+        return set(_search(_ordered(record.documents.all()), query).values_list("title", flat=True))
 
     def test_a_new_document_is_searchable_at_once(self, alice_record):
         DocumentFactory(record=alice_record, title="Compte rendu", extracted_text="Lombalgie chronique")

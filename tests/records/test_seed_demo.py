@@ -75,7 +75,7 @@ def test_demo_josette_can_be_activated_by_sam_and_seed_demo_keeps_her_account(se
     from django.contrib.messages.storage.fallback import FallbackStorage
     from django.contrib.sessions.backends.db import SessionStore
 
-    from apps.assistance import letters
+    from apps.assistance.letters import services as letters
     from apps.assistance.models import Mandate
     from tests.assistance.test_letters import code_in
 

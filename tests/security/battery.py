@@ -152,7 +152,7 @@ def _sign_in(user: User) -> SimpleNamespace:
 
 def build_world(*, alice: User, bob: User, charlie: User, dr_martin: User, sam: User, olga: User) -> World:
     """Alice owns one of each object; each persona has a life of their own but no way into alice's."""
-    from apps.access import services as access_services
+    from apps.access.professional import services as access_services
     from apps.clinical import profile
     from apps.delegations.models import Scope
     from apps.notifications.services import notify

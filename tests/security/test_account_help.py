@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from apps.access.models import AccessEvent
-from apps.assistance import letters
+from apps.assistance.letters import services as letters
 from apps.assistance.models import AccountLetter, Mandate, PasswordChangeRequired, PostalAddress
 from apps.notifications.models import OutboxMessage
 from tests.assistance.helpers import mandate_for

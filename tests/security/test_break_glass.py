@@ -12,7 +12,7 @@ from django.urls import reverse
 from apps.access.models import AccessEvent, CareRelationship, EmergencyAccess
 from apps.access.policy import Action, decide
 from apps.consents.models import SettingKey
-from apps.consents.privacy import professional_block, toggle_set
+from apps.consents.privacy.services import professional_block, toggle_set
 from apps.notifications.models import Notification
 from tests.conftest import logged_in_client
 from tests.factories import ProfessionalFactory, totp_device
@@ -144,7 +144,7 @@ def test_patient_reads_the_refused_emergency_in_her_access_history(alice, alice_
 def test_attestation_refused_by_the_persons_choice_is_not_written_even_when_a_code_opens(
     alice, alice_record, dr_martin
 ):
-    from apps.access import services
+    from apps.access.professional import services
 
     _code, plain = services.access_code_create(actor=alice, record=alice_record, hours=1)
     services.access_code_redeem(professional=dr_martin, code=plain)

@@ -98,7 +98,7 @@ def test_the_upload_page_refuses_it_with_the_same_message(alice, alice_record, d
 
 
 def test_the_cap_is_on_decoded_bytes_not_only_pixels(alice, alice_record, decodes, monkeypatch):
-    from apps.records import inspection
+    from apps.intake import inspection
 
     # Same pixel count, twice the bytes per pixel: only the 16-bit one is over a cap set between them.
     monkeypatch.setattr(inspection, "IMAGE_MAX_DECODED_BYTES", 600 * 400 * 6)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from apps.access import services
 from apps.access.models import CareRelationship
 from apps.access.policy import Action, Basis, decide
-from apps.consents.privacy import designated_doctor_set
+from apps.access.professional import services
+from apps.consents.privacy.services import designated_doctor_set
 from apps.notifications.models import Notification
 from tests.conftest import logged_in_client
 from tests.factories import DocumentFactory

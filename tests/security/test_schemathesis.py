@@ -54,7 +54,7 @@ def _same_connection() -> Iterator[None]:
 
 def _grant(world: World, persona: str) -> None:
     """Give the persona their real way into alice's record."""
-    from apps.access.services import care_attest
+    from apps.access.professional.services import care_attest
     from apps.assistance.models import MandateScope
     from apps.delegations.models import Scope
     from tests.security.battery import accepted_delegation, confirmed_mandate

@@ -72,8 +72,11 @@ def test_password_only_session_of_a_patient_with_two_factor_gets_no_live_notices
 
 
 def test_password_only_session_gets_no_document_status_of_a_record(sam, alice, alice_record):
+    from tests.factories import DocumentFactory
+
     client = logged_in_client(alice, verified=True)  # alice has no second factor: she may follow
-    event = {"type": "document.status", "data": {"document": "d", "status": "ready"}}
+    document = DocumentFactory(record=alice_record)  # a status is sent only for a document the reader may see
+    event = {"type": "document.status", "data": {"document": str(document.uuid), "status": "ready"}}
     path = f"/ws/records/{alice_record.uuid}/"
     assert _connect_and_listen(client, path, record_group(alice_record.uuid), event)[0] is True
 

@@ -12,8 +12,8 @@ from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
 from apps.access.models import AccessEvent
+from apps.access.refusals import RecordUnavailable
 from apps.clinical.models import ClinicalFact
-from apps.records.selectors import RecordUnavailable
 from apps.summaries import exports, pdf
 from apps.summaries.builder import record_summary
 from apps.summaries.models import ExportStatus, SummaryExport

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from apps.access.models import CareRelationship
 from apps.clinical.models import ClinicalFact, RectificationRequest
-from apps.records.importing import import_file, import_service
+from apps.intake.importing import import_file, import_service
 from apps.records.models import Document, Record
 from apps.summaries.builder import record_summary
 from tests.factories import DocumentFactory, RecordFactory

@@ -6,9 +6,11 @@ a JWKS address, launch settings) with ordinary migrations.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlparse
 
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from oauth2_provider.models import AbstractApplication
@@ -20,6 +22,12 @@ UNSAFE_SCHEMES = frozenset({"javascript", "data", "file", "vbscript", "blob"})
 
 class Application(AbstractApplication):
     """An app or piece of software that a person may let act for them through the API."""
+
+    if TYPE_CHECKING:
+        # django-oauth-toolkit ships no types, so mypy cannot see this is a model: its managers,
+        # named here, let the plugin type the reverse relation ``user.oauth_application``.
+        objects: ClassVar[models.Manager[Application]]
+        _default_manager: ClassVar[models.Manager[Application]]
 
     class Meta(AbstractApplication.Meta):
         verbose_name = _lazy("application")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from allauth.core import ratelimit
@@ -18,6 +19,7 @@ from oauth2_provider.models import get_application_model
 from oauthlib.oauth2.rfc6749.errors import InvalidRequestError
 
 from apps.accounts.credentials import credentials_revoke_all
+from apps.accounts.http import AuthenticatedHttpRequest
 from apps.accounts.oauth import services
 
 
@@ -29,7 +31,14 @@ def _too_many_requests() -> HttpResponse:
     return HttpResponse(json.dumps(body), status=429, content_type="application/json")
 
 
-class _RateLimited:
+if TYPE_CHECKING:
+    # What the mixin is mixed into: an endpoint view with post() (untyped in django-oauth-toolkit).
+    from oauth2_provider.views import TokenView as _EndpointView
+else:
+    _EndpointView = object
+
+
+class _RateLimited(_EndpointView):
     """The token, revocation and introspection endpoints share one limit per client address
     (allauth's limiter: the shared cache, the TRUSTED_PROXY_COUNT rule for X-Forwarded-For)."""
 
@@ -98,13 +107,13 @@ def _csp_origin(redirect_uri: str) -> str:
 
 @login_required
 @require_http_methods(["GET"])
-def sign_ins(request: HttpRequest) -> HttpResponse:
+def sign_ins(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "accounts/oauth/sign_ins.html", {"sign_ins": services.sign_ins_for(user=request.user)})
 
 
 @login_required
 @require_POST
-def sign_in_end(request: HttpRequest, sign_in_id) -> HttpResponse:
+def sign_in_end(request: AuthenticatedHttpRequest, sign_in_id) -> HttpResponse:
     if services.sign_in_end(user=request.user, sign_in_id=sign_in_id):
         messages.success(request, _("This app or device is signed out. It must sign in again to use your account."))
     else:
@@ -114,7 +123,7 @@ def sign_in_end(request: HttpRequest, sign_in_id) -> HttpResponse:
 
 @login_required
 @require_POST
-def sign_ins_end_all(request: HttpRequest) -> HttpResponse:
+def sign_ins_end_all(request: AuthenticatedHttpRequest) -> HttpResponse:
     credentials_revoke_all(user=request.user, reason="on_request")
     messages.success(request, _("Every app and device is signed out. Each must sign in again to use your account."))
     return redirect("oauth_sign_ins")

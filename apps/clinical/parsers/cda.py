@@ -13,7 +13,7 @@ from lxml import etree
 
 from apps.clinical.parsing import ParsedDocument, ParsedFact, ParseError, PatientIdentity
 
-from .cda_facts import FACT_READERS, LOINC_OID, NS, V3, Element, Narrative, section_kind, ts_date
+from .cda_facts import FACT_READERS, LOINC_OID, NS, V3, Element, Narrative, section_kind, texts, ts_date
 from .common import INS_OIDS, collapse, sex_code
 from .xmlsafe import parse_xml
 
@@ -107,7 +107,7 @@ def _person_name(name: Element | None) -> str:
         return ""
     parts = [*name.findall("h:given", NS), *name.findall("h:family", NS)]
     return collapse(" ".join(part.text or "" for part in parts if part.get("qualifier") != "CL")) or collapse(
-        "".join(name.itertext())
+        "".join(texts(name))
     )
 
 
@@ -151,11 +151,11 @@ def body_facts(root: Element, narrative: Narrative) -> list[ParsedFact]:
 
 def narrative_text(root: Element) -> str:
     """Section titles and narratives, whitespace-collapsed, for search."""
-    parts = []
+    parts: list[str] = []
     for section in root.iterfind("h:component/h:structuredBody//h:section", NS):
         title = collapse(section.findtext("h:title", default="", namespaces=NS))
         text = section.find("h:text", NS)
-        body = collapse(" ".join(text.itertext())) if text is not None else ""
+        body = collapse(" ".join(texts(text))) if text is not None else ""
         parts.extend(part for part in (title, body) if part)
     return " ".join(parts)
 
@@ -171,7 +171,7 @@ def embedded_pdf(root: Element) -> bytes | None:
         if element.get("mediaType") != "application/pdf" or element.get("representation") != "B64":
             continue
         try:
-            data = base64.b64decode("".join(element.itertext()))
+            data = base64.b64decode("".join(texts(element)))
         except (binascii.Error, ValueError):
             continue
         if data.startswith(PDF_MAGIC):

@@ -58,6 +58,11 @@ PROBLEM_TEMPLATES = {
 LOINC_OID = "2.16.840.1.113883.6.1"
 
 
+def texts(element: Element) -> list[str]:
+    """The text nodes under ``element`` in document order (lxml yields ``str`` when parsing XML)."""
+    return [text for text in element.itertext() if isinstance(text, str)]
+
+
 class Narrative:
     """Resolves ``<reference value="#id"/>`` to the section narrative text it points at."""
 
@@ -72,16 +77,16 @@ class Narrative:
         if reference is not None and reference.get("value"):
             target = self.by_id.get(reference.get("value", "").lstrip("#"))
             if target is not None:
-                return collapse("".join(target.itertext()))
-        return collapse("".join(text for text in element.itertext() if text))
+                return collapse("".join(texts(target)))
+        return collapse("".join(texts(element)))
 
 
 def section_kind(section: Element) -> str:
     """The fact kind of a section: its own code or template, else its enclosing section's."""
     for current in (section, *section.iterancestors(f"{{{V3}}}section")):
         code = current.find("h:code", NS)
-        if code is not None and code.get("code") in SECTION_KINDS:
-            return SECTION_KINDS[code.get("code")]
+        if code is not None and (kind := SECTION_KINDS.get(code.get("code", ""))):
+            return kind
         if _template_ids(current) & LAB_SECTION_TEMPLATES:
             return "observation"
     return ""
@@ -172,9 +177,10 @@ def _subject_observations(entry: Element, preferred: set[str]) -> tuple[Element 
     if etree.QName(top).localname == "observation":
         return None, [top]
     observations = [
-        relationship.find("h:observation", NS)
+        observation
         for relationship in top.findall("h:entryRelationship", NS)
-        if relationship.get("typeCode") in (None, "SUBJ") and relationship.find("h:observation", NS) is not None
+        if relationship.get("typeCode") in (None, "SUBJ")
+        and (observation := relationship.find("h:observation", NS)) is not None
     ]
     chosen = [observation for observation in observations if _template_ids(observation) & preferred]
     return top, chosen or observations
@@ -348,7 +354,8 @@ def observation_value(value: Element | None, narrative: Narrative) -> dict[str, 
         fields = coded(value, narrative)
         return {"value_text": fields["display"]} if fields["display"] != "(no description)" else {}
     if value_type in ("TS",):
-        return {"value_text": str(partial_date(value.get("value", "")) or value.get("value", ""))}
+        raw = value.get("value", "")
+        return {"value_text": str(partial_date(raw) or raw)}
     if value_type == "BL":
         return {"value_text": value.get("value", "")}
     return {"value_text": narrative.text_of(value) or collapse(value.get("value"))}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from apps.assistance.letters import postal_letters_print
+from apps.assistance.letters.services import postal_letters_print
 
 
 class Command(BaseCommand):

@@ -10,12 +10,9 @@ a document, only the data keys.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand
 
-from apps.records import crypto
-from apps.records.models import Document
+from apps.records.services import document_keys_rewrap
 
 
 class Command(BaseCommand):
@@ -26,21 +23,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run: bool = False, **options) -> None:
         active = settings.DOCUMENT_ACTIVE_KEY_ID
-        names = Document.objects.values_list("blob_name", "preview_blob_name")
-        done = already = 0
-        for blob_name, preview_name in names.iterator():
-            for name in (blob_name, preview_name):
-                if not name:
-                    continue
-                with default_storage.open(name, "rb") as handle:
-                    blob = handle.read()
-                if crypto.blob_key_id(blob=blob) == active:
-                    already += 1
-                    continue
-                if not dry_run:
-                    # Same name, new header: delete then save (storages never overwrite silently).
-                    default_storage.delete(name)
-                    default_storage.save(name, ContentFile(crypto.rewrap(blob=blob)))
-                done += 1
+        done, already = document_keys_rewrap(dry_run=dry_run)
         verb = "would re-wrap" if dry_run else "re-wrapped"
         self.stdout.write(f"{verb} {done} blob(s); {already} already under key {active!r}.")

@@ -43,6 +43,7 @@ def _user(email: str, **fields: object) -> User:
 
 
 def _totp(user: User) -> None:
+    assert user.email is not None  # every demo account is made by _user(), with an e-mail
     TOTPDevice.objects.filter(user=user).exclude(key=DEMO_TOTP_KEYS[user.email]).delete()
     TOTPDevice.objects.update_or_create(
         user=user,
@@ -68,7 +69,7 @@ class Command(BaseCommand):
     help = "Create or restore the demo accounts (password: healthspace-demo). Refused when DEBUG is off unless --force."
 
     def _documents(self, record: Record) -> None:
-        from apps.records.importing import import_file, import_service
+        from apps.intake.importing import import_file, import_service
 
         corpus = Path(settings.CORPUS_DIR)
         if not corpus.is_dir():
@@ -95,13 +96,14 @@ class Command(BaseCommand):
         from apps.delegations import services as delegations
         from apps.delegations.models import Delegation, Scope
 
-        scopes = sorted([Scope.READ_DOCUMENTS, Scope.READ_PROFILE])
+        scopes: list[str] = sorted([Scope.READ_DOCUMENTS, Scope.READ_PROFILE])
         record = alice.own_record
         active = Delegation.objects.active().filter(record=record, delegate=bob)
         if any(sorted(d.scopes) == scopes and d.expires_at is None for d in active):
             return
         for delegation in active:  # changed since: ended, the demo one takes its place
             delegations.delegation_revoke(actor=alice, delegation_uuid=delegation.uuid)
+        assert bob.email is not None  # made by _user(), with an e-mail
         _delegation, token = delegations.delegation_invite(actor=alice, record=record, email=bob.email, scopes=scopes)
         delegations.delegation_accept(user=bob, token=token)
 
@@ -118,7 +120,9 @@ class Command(BaseCommand):
             birth_date=date(1948, 2, 11),
             defaults={"sex": "F"},
         )
-        scopes = sorted([MandateScope.ACCOUNT_HELP, MandateScope.UPLOAD_DOCUMENTS, MandateScope.PRINT_SUMMARY])
+        scopes: list[str] = sorted(
+            [MandateScope.ACCOUNT_HELP, MandateScope.UPLOAD_DOCUMENTS, MandateScope.PRINT_SUMMARY]
+        )
         active = Mandate.objects.active().filter(record=josette, agent=sam, structure=sam.support_structure)
         if any(sorted(m.scopes) == scopes for m in active):
             return
@@ -140,14 +144,15 @@ class Command(BaseCommand):
 
     def _declared_weights(self, alice: User) -> None:
         """Weights Alice noted herself (declared, not from a document), so her first screen shows a trend."""
-        from apps.clinical.models import ClinicalFact
         from apps.clinical.profile import fact_declare
+        from apps.clinical.selectors import facts_visible_to
 
         record = alice.own_record
+        # Read as Alice (one journaled read of her own profile): a second seed declares nothing twice.
+        declared = facts_visible_to(actor=alice, record=record).filter(code="29463-7", origin="declared")
+        days = set(declared.values_list("effective_date", flat=True))
         for day, kilos in ((date(2025, 3, 2), "73.5"), (date(2025, 9, 14), "72.1"), (date(2026, 6, 1), "70.8")):
-            if not ClinicalFact.objects.filter(
-                record=record, code="29463-7", effective_date=day, origin="declared"
-            ).exists():
+            if day not in days:
                 fact_declare(
                     actor=alice,
                     record=record,
