@@ -15,13 +15,13 @@ BUILD_DEBS := gettext
 BROWSER_DEBS := chromium
 BENCH_DEBS := wrk postgresql-client
 
-.PHONY: help run test check-deploy test-sqlite test-postgres test-browser bench lint install system-deps browser-deps services messages
+.PHONY: help run test check-deploy typecheck test-sqlite test-postgres test-browser bench lint install system-deps browser-deps services messages
 
 help:
 	@echo "make run   - install, migrate, seed the demo, serve on http://$(HOST):$(PORT)"
 	@echo "make test  - install and run the whole suite (SQLite, then PostgreSQL + Redis + Celery, then browser)"
 	@echo "make bench - the production stack under load: prints a table, writes var/bench/results/*.json"
-	@echo "make lint  - ruff"
+	@echo "make lint  - ruff and mypy"
 
 # --- installation -----------------------------------------------------------
 $(PY):
@@ -82,6 +82,7 @@ services:
 
 test: install messages
 	$(MAKE) --no-print-directory check-deploy
+	$(MAKE) --no-print-directory typecheck
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 	$(MAKE) --no-print-directory test-browser
@@ -93,6 +94,8 @@ check-deploy: install
 	@HEALTHSPACE_ENV=production \
 	SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	DOCUMENT_MASTER_KEYS="check:$$($(PY) -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')" \
+	JOURNAL_KEYS="check:$$($(PY) -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')" \
+	JOURNAL_SIGNING_KEY="$$($(PY) -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')" \
 	DATABASE_URL=postgres://healthspace@127.0.0.1:9/healthspace REDIS_URL=redis://127.0.0.1:9/0 \
 	ALLOWED_HOSTS=health.example.org SITE_URL=https://health.example.org \
 	$(PY) manage.py check --deploy --fail-level WARNING
@@ -124,3 +127,10 @@ bench: install messages services
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory typecheck
+
+# mypy with django-stubs on apps/, healthspace/, bench/ (settings in pyproject.toml [tool.mypy]);
+# incremental: .mypy_cache makes the second run fast.
+typecheck: install
+	@echo "== mypy (django-stubs) =="
+	$(VENV)/bin/mypy
