@@ -11,8 +11,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.access.door import document_resource
 from apps.access.models import AccessEvent, CareRelationship, EmergencyAccess
-from apps.access.policy import Action, Resource, _restrictions, authorize, decide
+from apps.access.policy import Action, _restrictions, authorize, decide
 from apps.accounts.models import Profession
 from apps.clinical.models import ClinicalFact
 from apps.clinical.selectors import facts_visible_to
@@ -86,17 +87,6 @@ def world(alice, alice_record, alice_child):
     }
 
 
-def _resource(document: Document) -> Resource:
-    return Resource(
-        "document",
-        document.uuid,
-        document.title,
-        category=document.category,
-        masked=document.masked,
-        confidential=document.confidential_from_parents,
-    )
-
-
 # What the rules say, written out: who may see which flag (not a copy of the code).
 EXPECTED_HIDDEN = {
     "owner": set(),
@@ -118,7 +108,9 @@ def test_each_rule_answers_alike_for_one_document_and_for_the_list(world, kind, 
     assert decision.allowed
     scope = restriction.scope(seen.actor, decision)
     for flag, document in seen.documents.items():
-        one = restriction.restrict(seen.actor, seen.record, Action.DOCUMENT_READ, _resource(document), decision, {})
+        one = restriction.restrict(
+            seen.actor, seen.record, Action.DOCUMENT_READ, document_resource(document), decision, {}
+        )
         listed = Document.objects.filter(pk=document.pk).filter(scope).exists()
         assert (one is None) == listed, (type(restriction).__name__, kind, flag)
 
@@ -140,7 +132,7 @@ def test_the_list_holds_exactly_the_documents_the_policy_lets_the_actor_open(wor
     listed = set(documents_visible_to(actor=seen.actor, record=seen.record).values_list("pk", flat=True))
     for flag, document in seen.documents.items():
         opened = decide(
-            actor=seen.actor, record=seen.record, action=Action.DOCUMENT_READ, resource=_resource(document)
+            actor=seen.actor, record=seen.record, action=Action.DOCUMENT_READ, resource=document_resource(document)
         ).allowed
         assert opened == (document.pk in listed), (kind, flag)
         assert opened == (flag not in EXPECTED_HIDDEN[kind]), (kind, flag)

@@ -15,8 +15,9 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from apps.access.door import document_resource
 from apps.access.models import AccessCode, CareRelationship, EmergencyAccess
-from apps.access.policy import Action, Resource, decide
+from apps.access.policy import Action, decide
 from apps.accounts.models import Profession
 from apps.assistance.models import Mandate, MandateScope
 from apps.clinical.models import ClinicalFact, RectificationRequest
@@ -248,17 +249,6 @@ def build_world() -> World:
     return w
 
 
-def _document_resource(document: Document) -> Resource:
-    return Resource(
-        "document",
-        document.uuid,
-        document.title,
-        category=document.category,
-        masked=document.masked,
-        confidential=document.confidential_from_parents,
-    )
-
-
 RECORD_NOT_OPEN = "record not open to this persona (record.view denied)"
 
 
@@ -274,7 +264,7 @@ def forbidden_for(world: World, actor) -> dict[str, str]:
                 forbidden[value] = why
         for document in Document.objects.filter(record=record).order_by("pk"):
             decision = decide(
-                actor=actor, record=record, action=Action.DOCUMENT_READ, resource=_document_resource(document)
+                actor=actor, record=record, action=Action.DOCUMENT_READ, resource=document_resource(document)
             )
             if decision.allowed:
                 continue
@@ -284,7 +274,7 @@ def forbidden_for(world: World, actor) -> dict[str, str]:
             # Its facts are profile content: a caregiver allowed the profile but not the documents reads
             # them; the person's restrictions on the document (hidden, confidential, profession) hide them.
             content = decide(
-                actor=actor, record=record, action=Action.PROFILE_READ, resource=_document_resource(document)
+                actor=actor, record=record, action=Action.PROFILE_READ, resource=document_resource(document)
             )
             if content.allowed:
                 continue
