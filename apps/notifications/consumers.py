@@ -71,7 +71,7 @@ def _document_shown(user, record_uuid: object, document_uuid: object) -> bool | 
     from apps.access.policy import decide
     from apps.access.refusals import RecordUnavailable
     from apps.records.models import Record
-    from apps.records.selectors import documents_visible_to
+    from apps.records.selectors import document_uuids_shown_to
 
     try:
         record = fetch(user, Record, record_uuid, Action.DOCUMENT_LIST, journal=False)
@@ -81,9 +81,9 @@ def _document_shown(user, record_uuid: object, document_uuid: object) -> bool | 
     if not decision.allowed:
         return None
     uuid = as_uuid(document_uuid)
-    if uuid is None:
-        return False
-    return documents_visible_to(actor=user, record=record, decision=decision).filter(uuid=uuid).exists()
+    return uuid is not None and uuid in document_uuids_shown_to(
+        actor=user, record=record, named=[uuid], decision=decision
+    )
 
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):

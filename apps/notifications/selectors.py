@@ -38,30 +38,22 @@ def _hide_documents_not_shown(user: User, items: list[Notification]) -> None:
     Decided without a journal entry, like the live pushes: the notice shows no more than the
     record's list would (an id), and the person reading their own notices reads no record."""
     from apps.access.door import fetch
-    from apps.access.policy import Action, decide
+    from apps.access.policy import Action
     from apps.access.refusals import RecordUnavailable
     from apps.records.models import Record
-    from apps.records.selectors import documents_visible_to
+    from apps.records.selectors import document_uuids_shown_to
 
     by_record: dict[UUID, list[Notification]] = {}
     for item in items:
         if item.document_uuid and item.record_uuid:
             by_record.setdefault(item.record_uuid, []).append(item)
     for record_uuid, named in by_record.items():
-        shown: set[UUID] = set()
         try:
             record = fetch(user, Record, record_uuid, Action.DOCUMENT_LIST, journal=False)
         except RecordUnavailable:
-            record = None
-        if record is not None:
-            decision = decide(actor=user, record=record, action=Action.DOCUMENT_LIST)
-            if decision.allowed:
-                wanted = {item.document_uuid for item in named if item.document_uuid}
-                shown = set(
-                    documents_visible_to(actor=user, record=record, decision=decision)
-                    .filter(uuid__in=wanted)
-                    .values_list("uuid", flat=True)
-                )
+            shown: frozenset[UUID] = frozenset()
+        else:
+            shown = document_uuids_shown_to(actor=user, record=record, named=[item.document_uuid for item in named])
         for item in named:
             if item.document_uuid not in shown:
                 item.document_uuid = None

@@ -120,6 +120,23 @@ def documents_shown_to(
     return ShownDocuments(ids=frozenset(visible.values_list("pk", flat=True)), gone_titles=gone_titles)
 
 
+def document_uuids_shown_to(
+    *, actor: User, record: Record, named: Iterable[UUID | None], decision: Decision | None = None
+) -> frozenset[UUID]:
+    """Of the documents ``named`` by id (in a journal entry, a notice, a pushed status), those in the
+    actor's own list of the record now: one list decision and one query, whatever the number.
+
+    Not journaled: the caller's own journaled act (reading the history, the notices, opening the
+    live page) stands for it; a decision per named document would fill the person's history."""
+    wanted = {uuid for uuid in named if uuid is not None}
+    if decision is None:
+        decision = decide(actor=actor, record=record, action=Action.DOCUMENT_LIST)
+    if not wanted or not decision.allowed:
+        return frozenset()
+    visible = documents_visible_to(actor=actor, record=record, decision=decision).filter(uuid__in=wanted)
+    return frozenset(visible.values_list("uuid", flat=True))
+
+
 def documents_kept_from(*, actor: User, record: Record, decision: Decision) -> bool:
     """Whether the record holds a document that ``decision`` keeps from the actor (e.g. so that a PDF
     someone made of more than the actor may see never reaches them)."""

@@ -275,17 +275,13 @@ def documents_hidden_from(*, reader: User, record: Record, named: set[UUID]) -> 
     is shown only to a reader who may read any document of it (decided once, as the most kept
     document there could be). Not journaled: the caller's journal.read row stands for it.
     """
-    from apps.records.selectors import documents_visible_to, may_see_any_document
+    from apps.records.selectors import document_uuids_shown_to, may_see_any_document
 
     if not named:
         return set()
     memo: dict[str, Any] = {}
     listing = decide(actor=reader, record=record, action=Action.DOCUMENT_LIST, memo=memo)
-    visible = set(
-        documents_visible_to(actor=reader, record=record, decision=listing)
-        .filter(uuid__in=named)
-        .values_list("uuid", flat=True)
-    )
+    visible = set(document_uuids_shown_to(actor=reader, record=record, named=named, decision=listing))
     if visible == named:
         return set()
     if may_see_any_document(actor=reader, record=record, memo=memo):
