@@ -19,6 +19,17 @@ class FactKind(models.TextChoices):
     MEDICATION = "medication", _("Medications")
     IMMUNIZATION = "immunization", _("Vaccinations")
     OBSERVATION = "observation", _("Results and measurements")
+    PROCEDURE = "procedure", _("Procedures")
+
+
+class FactAssertion(models.TextChoices):
+    """What the source asserts: the thing is there, is explicitly not there ("no diabetes",
+    a refuted allergy), or that none of its kind is known ("no known allergies"). A negative
+    statement is information too: it is kept and shown as such, never as the thing itself."""
+
+    PRESENT = "present", _("present")
+    ABSENT = "absent", _("ruled out")
+    NONE_KNOWN = "none_known", _("none known")
 
 
 class FactOrigin(models.TextChoices):
@@ -35,9 +46,14 @@ def fold(text: str) -> str:
     return " ".join("".join(c for c in text if not unicodedata.combining(c)).casefold().split())
 
 
-def thing_key_for(code_system: str, code: str, display: str) -> str:
-    """What makes two facts the same thing: the same code in the same system, else the same words."""
+def thing_key_for(code_system: str, code: str, display: str, series_unit: str = "") -> str:
+    """What makes two facts the same thing: the same code in the same system, else the same words.
+
+    A result whose unit cannot be converted to its test's unit (``series_unit``) is another
+    series: never compared with the others, never on their trend."""
     key = f"{code_system}|{code}" if code else f"text|{fold(display)}"
+    if series_unit:
+        key = f"{key}|unit:{series_unit}"
     if len(key) > THING_KEY_LENGTH:
         # Folding can lengthen a text (NFKD); a digest keeps long keys distinct within the column.
         digest = hashlib.sha256(key.encode()).hexdigest()
@@ -66,7 +82,12 @@ class ThingKeyField(models.CharField):
         # Checked by attribute, not class: migrations save facts through historical models.
         if not isinstance(model_instance, _Coded):
             raise TypeError(f"{type(model_instance).__name__} has no code_system, code and display for a thing key")
-        value = thing_key_for(model_instance.code_system, model_instance.code, model_instance.display)
+        value = thing_key_for(
+            model_instance.code_system,
+            model_instance.code,
+            model_instance.display,
+            getattr(model_instance, "series_unit", ""),
+        )
         setattr(model_instance, self.attname, value)
         return value
 
@@ -94,6 +115,17 @@ class ClinicalFact(models.Model):
     reference_text = models.CharField(max_length=200, blank=True)
     interpretation = models.CharField(max_length=50, blank=True)
     detail = models.CharField(max_length=500, blank=True, help_text="Reaction, severity, dosage, route...")
+    assertion = models.CharField(max_length=12, choices=FactAssertion.choices, default=FactAssertion.PRESENT)
+    criticality = models.CharField(max_length=20, blank=True, help_text="Allergies: low, high, unable-to-assess")
+    category = models.CharField(max_length=100, blank=True, help_text="As the source classes it (problem list...)")
+    group_label = models.CharField(max_length=300, blank=True, help_text="The report or panel the result belongs to")
+    # Results: the value in its test's canonical unit (apps/clinical/units.py), for trends and charts;
+    # value_decimal and unit stay as the source wrote them.
+    value_normalized = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    unit_normalized = models.CharField(max_length=50, blank=True)
+    # The unit when it cannot be converted to the test's canonical unit: the result starts its own series.
+    series_unit = models.CharField(max_length=50, blank=True)
+    unit_flag = models.CharField(max_length=30, blank=True, help_text="unconvertible, implausible, unknown_unit")
     # Groups facts into one "thing" for the summary's latest line and trend (see thing_key_for()).
     thing_key = ThingKeyField()
     code_known = models.BooleanField(default=True, help_text="False when only the original text was available")
@@ -123,7 +155,7 @@ class ClinicalFact(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and {"code_system", "code", "display"} & set(update_fields):
+        if update_fields is not None and {"code_system", "code", "display", "series_unit"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "thing_key"}
         super().save(*args, **kwargs)
 

@@ -29,6 +29,8 @@ class PatientIdentity:
     sex: str = ""  # F, M, U or ""
     ins: str = ""  # the national identifier when present (OID 1.2.250.1.213.1.4.8 or .10)
     identifiers: list[tuple[str, str]] = field(default_factory=list)  # (system, value)
+    deceased: bool = False  # the source says the person died
+    deceased_on: date | None = None
 
 
 @dataclass
@@ -49,6 +51,10 @@ class ParsedFact:
     interpretation: str = ""
     detail: str = ""
     code_known: bool = True
+    assertion: str = "present"  # apps.clinical.models.FactAssertion value
+    criticality: str = ""
+    category: str = ""
+    group_label: str = ""  # the report or panel grouping the result
 
 
 @dataclass

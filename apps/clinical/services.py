@@ -52,6 +52,10 @@ def facts_from_parsed(*, document: Document, parsed: ParsedDocument) -> list[Cli
             interpretation=fact.interpretation[:50],
             detail=fact.detail[:500],
             code_known=fact.code_known,
+            assertion=fact.assertion,
+            criticality=fact.criticality[:20],
+            category=fact.category[:100],
+            group_label=fact.group_label[:300],
             source_label=document.title[:300],
         )
         for fact in parsed.facts

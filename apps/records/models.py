@@ -171,6 +171,13 @@ class Document(models.Model):
         _("category"), max_length=20, choices=DocumentCategory.choices, default=DocumentCategory.OTHER
     )
     care_date = models.DateField(_("date of care"), null=True, blank=True)
+    # Where the date of care comes from: the structured document, the PDF's own metadata or
+    # first-page text, or the person (who may always set or correct it).
+    care_date_source = models.CharField(max_length=20, blank=True, help_text="document, pdf_metadata, text, person")
+    # What the source says of the person's identity, shown on the summary with its source.
+    patient_deceased = models.BooleanField(default=False)
+    patient_deceased_on = models.DateField(null=True, blank=True)
+    identity_flags = models.JSONField(default=list, blank=True, help_text="e.g. ins_test_identifier")
     author_name = models.CharField(_("author"), max_length=200, blank=True)
     author_profession = models.CharField(_("author's profession"), max_length=200, blank=True)
     organisation = models.CharField(_("organisation"), max_length=300, blank=True)

@@ -39,6 +39,9 @@ _FACT_LIMITS = {
     "reference_text": 200,
     "interpretation": 50,
     "detail": 500,
+    "criticality": 20,
+    "category": 100,
+    "group_label": 300,
 }
 
 _SPACES = re.compile(r"\s+")
