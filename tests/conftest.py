@@ -141,3 +141,14 @@ def password_confirmed(client: Client, user, *, seconds_ago: float = 0) -> None:
 @pytest.fixture
 def as_user():
     return logged_in_client
+
+
+@pytest.fixture
+def run_tasks(django_capture_on_commit_callbacks):
+    """Run what a commit hands to Celery (eager here), as a worker would right after."""
+
+    def runner(function, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return function(*args, **kwargs)
+
+    return runner

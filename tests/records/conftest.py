@@ -3,7 +3,6 @@ from __future__ import annotations
 from io import BytesIO
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 from pypdf import PdfWriter
 
@@ -19,14 +18,3 @@ def pdf_bytes(text_pages: int = 1) -> bytes:
     buffer = BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
-
-
-@pytest.fixture
-def run_tasks(django_capture_on_commit_callbacks):
-    """Run what a commit hands to Celery (eager here), as a worker would right after."""
-
-    def runner(function, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return function(*args, **kwargs)
-
-    return runner

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
 
 from apps.clinical.parsing import ParsedFact
 
@@ -121,6 +124,7 @@ _KIND_LABELS = (
     ("medication", "Medications"),
     ("immunization", "Immunizations"),
     ("observation", "Observations"),
+    ("procedure", "Procedures"),
 )
 
 
@@ -137,3 +141,29 @@ def facts_summary(facts: list[ParsedFact]) -> str:
 def latest_date(dates: list[date | None]) -> date | None:
     known = [value for value in dates if value is not None]
     return max(known) if known else None
+
+
+# --- "no known ..." codes (apps/clinical/data/no_known_codes.json) ---------------------------
+
+_NO_KNOWN_FILE = Path(__file__).resolve().parent.parent / "data" / "no_known_codes.json"
+
+
+@cache
+def _no_known_tables() -> tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]]:
+    data = json.loads(_NO_KNOWN_FILE.read_text(encoding="utf-8"))
+    none_known = {(row["system"], row["code"]): row["label"] for row in data["none_known"]}
+    any_substance = {(row["system"], row["code"]): row["label"] for row in data["any_substance"]}
+    return none_known, any_substance
+
+
+def no_known_label(system: str, code: str) -> str:
+    """The readable statement ("No known allergies") of a code that says none of its kind is
+    known (IPS absent-unknown, SNOMED CT situations), or "" for any other code. ``system`` is a
+    URI: convert CDA OIDs with ``code_system_uri`` first."""
+    return _no_known_tables()[0].get((system, code), "")
+
+
+def negated_substance_label(system: str, code: str) -> str:
+    """For a refuted or negated allergy whose allergen is a generic class ("Substance", "Allergy
+    to substance"): the "No known allergies" statement it really makes, else ""."""
+    return _no_known_tables()[1].get((system, code), "")

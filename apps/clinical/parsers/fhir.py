@@ -17,13 +17,28 @@ from lxml import etree
 from apps.clinical.parsing import ParsedDocument, ParsedFact, ParseError, PatientIdentity
 
 from .common import INS_OIDS, as_date, collapse, facts_summary, latest_date, sex_code
-from .fhir_facts import FACT_BUILDERS, Resource
+from .fhir_facts import FACT_BUILDERS, Resource, concept_label, with_group_label
 from .xmlsafe import hardened_parser, local_name, parse_xml
 
 FHIR_NS = "http://hl7.org/fhir"
 XHTML_DIV = "{http://www.w3.org/1999/xhtml}div"
 SYNTHEA_MARKERS = ("synthea", "synthetichealth")
 PATIENT_SUMMARY = "60591-5"
+# Directory resources: who and where care is given, never a person's health. A file made of
+# nothing else (Synthea's hospitalInformation / practitionerInformation bundles) has nothing
+# to add to a record, and must not be mistaken for a record of an unknown patient.
+DIRECTORY_TYPES = frozenset(
+    {
+        "Organization",
+        "OrganizationAffiliation",
+        "Location",
+        "Practitioner",
+        "PractitionerRole",
+        "HealthcareService",
+        "Endpoint",
+    }
+)
+NO_PATIENT_DETAIL = "only directory resources (organizations, locations, practitioners): no patient, no health data"
 
 
 def parse_fhir(content: bytes) -> ParsedDocument:
@@ -102,6 +117,7 @@ def patient_identity(patient: Resource) -> PatientIdentity:
     name = _official_name(patient.name or [])
     identifiers = [(ident.system or "", ident.value) for ident in patient.identifier or [] if ident.value]
     ins = next((value for system, value in identifiers if system.removeprefix("urn:oid:") in INS_OIDS), "")
+    deceased_on = as_date(patient.deceasedDateTime)
     return PatientIdentity(
         family_name=collapse(name.family) if name else "",
         given_names=" ".join(collapse(given) for given in (name.given or [])) if name else "",
@@ -109,6 +125,8 @@ def patient_identity(patient: Resource) -> PatientIdentity:
         sex=sex_code(patient.gender),
         ins=ins,
         identifiers=identifiers,
+        deceased=bool(patient.deceasedBoolean) or deceased_on is not None,
+        deceased_on=deceased_on,
     )
 
 
@@ -158,7 +176,14 @@ class _BundleReader:
         return [resource for resource in self.resources if resource.get_resource_type() in types]
 
     def document(self) -> ParsedDocument:
-        facts = [fact for resource in self.resources for fact in _facts_of(resource, self.resolve)]
+        labels = self._group_labels()
+        facts = [
+            fact
+            for resource in self.resources
+            for fact in with_group_label(_facts_of(resource, self.resolve), labels.get(id(resource), ""))
+        ]
+        if not facts and _only_directory(self.resources):
+            raise ParseError("no_patient", NO_PATIENT_DETAIL)
         parsed = ParsedDocument(format="fhir", patient=self.patient(), facts=facts, text=facts_summary(facts))
         composition = next(iter(self.of_type("Composition")), None)
         if self.bundle.type == "document" and composition is not None:
@@ -166,6 +191,20 @@ class _BundleReader:
         else:
             self._describe_export(parsed)
         return parsed
+
+    def _group_labels(self) -> dict[int, str]:
+        """Results grouped by the panel (Observation.hasMember) or report (DiagnosticReport.result)
+        naming them, keyed by the result resource's identity; the panel, closer, wins."""
+        labels: dict[int, str] = {}
+        groupings = [(panel, panel.hasMember) for panel in self.of_type("Observation")]
+        groupings += [(report, report.result) for report in self.of_type("DiagnosticReport")]
+        for grouping, references in groupings:
+            label = concept_label(grouping.code)
+            for reference in references or []:
+                target = self.resolve(reference, grouping)
+                if label and target is not None and target is not grouping:
+                    labels.setdefault(id(target), label)
+        return labels
 
     def patient(self) -> PatientIdentity:
         identities = [patient_identity(patient) for patient in self.of_type("Patient")]
@@ -249,9 +288,16 @@ def _facts_of(resource: Resource, resolve: Any) -> list[ParsedFact]:
     return builder(resource, resolve) if builder else []
 
 
+def _only_directory(resources: list[Resource]) -> bool:
+    types = {resource.get_resource_type() for resource in resources}
+    return bool(types) and types <= DIRECTORY_TYPES
+
+
 def _single_resource_document(resource: Resource) -> ParsedDocument:
     """One resource sent alone: its facts; the patient is only known when it is a Patient."""
     resource_type = resource.get_resource_type()
+    if _only_directory([resource]):
+        raise ParseError("no_patient", NO_PATIENT_DETAIL)
 
     def resolve_contained(reference: Any, referrer: Resource | None = None) -> Resource | None:
         target = getattr(reference, "reference", None) or ""
