@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from apps.clinical.models import ClinicalFact, FactOrigin
+from apps.clinical.units import fact_units_fill
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -60,6 +61,8 @@ def facts_from_parsed(*, document: Document, parsed: ParsedDocument) -> list[Cli
         )
         for fact in parsed.facts
     ]
+    for fact in facts:
+        fact_units_fill(fact)  # the value in its test's unit, and its series (apps/clinical/units.py)
     document.facts.all().delete()  # a re-run replaces, never duplicates
     return ClinicalFact.objects.bulk_create(facts, batch_size=500)
 
@@ -72,7 +75,7 @@ def facts_withhold_source(*, document: Document) -> int:
 
 def declared_fact_create(*, actor: User, record: Record, kind: str, fields: dict[str, Any]) -> ClinicalFact:
     """Store a fact the person (or someone acting for them) declared, checked and decided by the caller."""
-    return ClinicalFact.objects.create(
+    fact = ClinicalFact(
         record=record,
         kind=kind,
         origin=FactOrigin.DECLARED,
@@ -81,6 +84,9 @@ def declared_fact_create(*, actor: User, record: Record, kind: str, fields: dict
         code_known=bool(fields["code"]),
         **fields,
     )
+    fact_units_fill(fact)
+    fact.save(force_insert=True)
+    return fact
 
 
 def fact_remove(*, fact: ClinicalFact) -> None:
