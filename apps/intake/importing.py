@@ -29,6 +29,7 @@ class FileReport:
     record_name: str = ""
     document: str = ""
     type: str = ""
+    format: str = ""  # what the file is: pdf, jpeg, png, cda, fhir (inspection.Kind)
     facts: dict[str, int] = field(default_factory=dict)
     codes_as_text_only: int = 0
     reason: str = ""
@@ -84,6 +85,7 @@ def import_file(
         found = inspection.inspect_content(data=data, declared_name=path.name, max_bytes=settings.UPLOAD_MAX_BYTES)
     except inspection.Rejected as refusal:
         return _refused(report, refusal.code)
+    report.format = found.kind
     if record is None:
         if found.kind not in STRUCTURED:
             return _refused(report, "no_identity")
@@ -94,6 +96,10 @@ def import_file(
             parsed = parse_structured(data, found.kind)
         except ParseError as error:
             return _refused(report, error.code)
+        patient = parsed.patient
+        if not (patient.ins or patient.family_name or patient.birth_date):
+            # A measurement or device that only points at a patient resource names nobody.
+            return _refused(report, "no_identity")
         record = _record_for(parsed, create=create_records, actor=actor)
         if record is None:
             return _refused(report, "no_matching_record")
@@ -126,6 +132,27 @@ def _refused(report: FileReport, code: str) -> FileReport:
     report.reason_code = code
     report.reason = IMPORT_REASONS.get(code) or rejection_message(code)
     return report
+
+
+@dataclass(frozen=True)
+class ImportTotals:
+    """What a run brought in: facts by kind (every kind, 0 included) and documents by format,
+    over the files imported or already there (a second run describes the same documents)."""
+
+    facts: dict[str, int]
+    formats: dict[str, int]
+    documents: int
+
+
+def import_totals(reports: list[FileReport]) -> ImportTotals:
+    from apps.clinical.models import FactKind
+
+    kept = [report for report in reports if report.outcome != "refused"]
+    facts = Counter({kind: 0 for kind in FactKind.values})
+    for report in kept:
+        facts.update(report.facts)
+    formats = Counter(report.format for report in kept)
+    return ImportTotals(facts=dict(facts), formats=dict(sorted(formats.items())), documents=len(kept))
 
 
 def report_as_dict(report: FileReport) -> dict:

@@ -28,7 +28,7 @@ import threading
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypeGuard
 
 import pypdfium2 as pdfium
@@ -406,14 +406,21 @@ def _check_pixels(width: int, height: int) -> None:
 
 
 class _RootOnly:
-    """An expat target that remembers the root element and builds no tree (constant memory)."""
+    """An expat target that remembers the root element and builds no tree (constant memory).
+
+    It also notes whether a ClinicalDocument appears anywhere: a French "auto-presentable"
+    CDA is an XSL stylesheet that carries the document inside it.
+    """
 
     def __init__(self) -> None:
         self.root: str | None = None
+        self.carries_cda = False
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         if self.root is None:
             self.root = tag
+        if tag == CDA_ROOT:
+            self.carries_cda = True
 
     def end(self, tag: str) -> None:
         pass
@@ -435,7 +442,8 @@ def _inspect_xml(data: bytes, head: str, declared_name: str) -> Inspection:
             raise Rejected("svg")
         if local in _HTML_TAGS:
             raise Rejected("unsupported_type", f"HTML in {declared_name!r}")
-    root = _xml_root(data)
+    scan = _xml_scan(data)
+    root = scan.root or ""
     local = root.rsplit("}", 1)[-1].lower()
     if local == "svg":
         raise Rejected("svg")
@@ -444,9 +452,15 @@ def _inspect_xml(data: bytes, head: str, declared_name: str) -> Inspection:
     if root.startswith("{http://hl7.org/fhir}"):
         # FHIR in its XML form (e.g. the IPS example bundles): the FHIR parser reads it.
         return Inspection(kind="fhir", mime_type="application/fhir+xml")
+    if root in _XSL_ROOTS and scan.carries_cda:
+        # Auto-presentable CDA: the parser reads the ClinicalDocument inside; the stylesheet never runs.
+        return Inspection(kind="cda", mime_type=MIME_TYPES["cda"])
     if root != CDA_ROOT:
         raise Rejected("not_cda", f"root element {root}")
     return Inspection(kind="cda", mime_type=MIME_TYPES["cda"])
+
+
+_XSL_ROOTS = {"{http://www.w3.org/1999/XSL/Transform}stylesheet", "{http://www.w3.org/1999/XSL/Transform}transform"}
 
 
 _MARKUP_SKIPS = (("<?", "?>"), ("<!--", "-->"))
@@ -471,7 +485,7 @@ def _first_tag_name(head: str) -> str | None:
             return match.group(1) if match else None
 
 
-def _xml_root(data: bytes) -> str:
+def _xml_scan(data: bytes) -> _RootOnly:
     # defusedxml refuses any DTD: that blocks entity expansion (billion
     # laughs) and external entities (XXE) before expat resolves anything. No
     # health document we accept needs a DTD.
@@ -487,7 +501,7 @@ def _xml_root(data: bytes) -> str:
         raise Rejected("malformed_xml", str(error)) from None
     if target.root is None:
         raise Rejected("malformed_xml", "no root element")
-    return target.root
+    return target
 
 
 # --- JSON
@@ -521,10 +535,15 @@ def _inspect_json(data: bytes) -> Inspection:
 class PdfContent:
     text: str
     preview: bytes | None  # PNG of the first page, None when it could not be drawn
+    first_page_text: str = ""  # the first page alone: where a report states its date of care
+    metadata: dict[str, str] = field(default_factory=dict)  # the information keys asked for, when set
 
 
-def read_pdf(*, data: bytes, max_chars: int = 200_000, preview_px: int | None = 800) -> PdfContent:
-    """Text (whitespace collapsed, at most ``max_chars``) and first-page preview, from one PDFium pass.
+def read_pdf(
+    *, data: bytes, max_chars: int = 200_000, preview_px: int | None = 800, metadata_keys: tuple[str, ...] = ()
+) -> PdfContent:
+    """Text (whitespace collapsed, at most ``max_chars``) and first-page preview, from one PDFium pass;
+    also the first page's text, and the values of the document-information keys ``metadata_keys``.
 
     What could be read, never an error: an unreadable or encrypted PDF has no text and no preview.
     """
@@ -544,7 +563,8 @@ def read_pdf(*, data: bytes, max_chars: int = 200_000, preview_px: int | None = 
                     image = _render_first_page(document, preview_px)
                 except Exception:  # a preview is optional: a bad page gets none
                     logger.info("preview of a PDF failed", exc_info=True)
-            text = _pdfium_text(document, max_chars) if max_chars > 0 else ""
+            text, first_page = _pdfium_text(document, max_chars) if max_chars > 0 else ("", "")
+            metadata = {key: value for key in metadata_keys if (value := _metadata_value(document, key))}
         finally:
             document.close()
     preview = None
@@ -553,7 +573,7 @@ def read_pdf(*, data: bytes, max_chars: int = 200_000, preview_px: int | None = 
             preview = _to_png(image, preview_px or 0)
         except Exception:
             logger.info("preview of a PDF failed", exc_info=True)
-    return PdfContent(text=text, preview=preview)
+    return PdfContent(text=text, preview=preview, first_page_text=first_page, metadata=metadata)
 
 
 def extract_pdf_text(*, data: bytes, max_chars: int = 200_000) -> str:
@@ -561,8 +581,18 @@ def extract_pdf_text(*, data: bytes, max_chars: int = 200_000) -> str:
     return read_pdf(data=data, max_chars=max_chars, preview_px=None).text
 
 
-def _pdfium_text(document: pdfium.PdfDocument, max_chars: int) -> str:
+def _metadata_value(document: pdfium.PdfDocument, key: str) -> str:
+    try:
+        return document.get_metadata_value(key).strip()
+    except Exception:  # an odd information dictionary: the key is simply not read
+        logger.info("PDF metadata: key %s unreadable", key, exc_info=True)
+        return ""
+
+
+def _pdfium_text(document: pdfium.PdfDocument, max_chars: int) -> tuple[str, str]:
+    """All pages' text and the first page's (empty when the first page has none)."""
     parts: list[str] = []
+    first_page = ""
     total = 0
     for index in range(len(document)):
         try:
@@ -579,12 +609,14 @@ def _pdfium_text(document: pdfium.PdfDocument, max_chars: int) -> str:
             logger.info("PDF text: page %s unreadable", index + 1, exc_info=True)
             continue
         text = _clean_text(text)
+        if index == 0:
+            first_page = text
         if text:
             parts.append(text)
             total += len(text) + 1
         if total >= max_chars:
             break
-    return " ".join(parts)[:max_chars]
+    return " ".join(parts)[:max_chars], first_page[:max_chars]
 
 
 def _clean_text(text: str) -> str:

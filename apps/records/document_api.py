@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from apps.access.policy import Action
 from apps.clinical.models import ClinicalFact, FactKind
+from apps.clinical.naming import display_name
 from apps.clinical.selectors import facts_visible_to
 from apps.records import documents, selectors
 from apps.records.document_views import TimelineFilterForm, _content_response
@@ -27,6 +28,7 @@ class FactSerializer(serializers.ModelSerializer):
     source_withheld = serializers.SerializerMethodField(
         help_text="From a document the reader may not see: its id is left out"
     )
+    name = serializers.SerializerMethodField(help_text="The short name in the reader's language (else the display)")
 
     class Meta:
         model = ClinicalFact
@@ -36,6 +38,7 @@ class FactSerializer(serializers.ModelSerializer):
             "code_system",
             "code",
             "display",
+            "name",
             "code_known",
             "status",
             "effective_date",
@@ -64,6 +67,9 @@ class FactSerializer(serializers.ModelSerializer):
     def get_source_withheld(self, fact: ClinicalFact) -> bool:
         return self._withheld(fact)
 
+    def get_name(self, fact: ClinicalFact) -> str:
+        return display_name(code_system=fact.code_system, code=fact.code, display=fact.display)
+
 
 class DocumentSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="uuid", read_only=True)
@@ -81,6 +87,10 @@ class DocumentSerializer(serializers.ModelSerializer):
             "type_code",
             "type_display",
             "care_date",
+            "care_date_source",
+            "patient_deceased",
+            "patient_deceased_on",
+            "identity_flags",
             "author_name",
             "author_profession",
             "organisation",
@@ -103,6 +113,13 @@ class DocumentSerializer(serializers.ModelSerializer):
         return documents.rejection_message(document.rejection_code) if document.rejection_code else ""
 
 
+class UploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    care_date = serializers.DateField(
+        required=False, help_text="The date of care, when the document does not say it (not in the future)"
+    )
+
+
 class DocumentDetailSerializer(DocumentSerializer):
     facts = FactSerializer(many=True, read_only=True)
 
@@ -113,6 +130,9 @@ class DocumentDetailSerializer(DocumentSerializer):
 class DocumentChangeSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300, required=False)
     category = serializers.ChoiceField(choices=DocumentCategory.choices, required=False)
+    care_date = serializers.DateField(
+        required=False, help_text="The date of care, set by the person: it wins over one the document states"
+    )
     masked = PresentBooleanField(required=False)
 
 
@@ -158,7 +178,7 @@ class RecordDocumentsApi(APIView):
         return Response({"results": DocumentSerializer(page.documents, many=True).data, "next": page.next_cursor})
 
     @extend_schema(
-        request={"multipart/form-data": inline_serializer("Upload", {"file": serializers.FileField()})},
+        request={"multipart/form-data": UploadSerializer},
         responses={201: DocumentSerializer, 200: DocumentSerializer},
         summary="Upload a document (stored before the answer; imported in the background)",
     )
@@ -167,7 +187,15 @@ class RecordDocumentsApi(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationError({"file": ["Send the document in a multipart field named 'file'."]})
-        outcome = documents.document_upload(actor=request.user, record=record, filename=upload.name, data=upload.read())
+        fields = UploadSerializer(data=request.data)
+        fields.is_valid(raise_exception=True)  # a date that is not a date; whether it can be right, the service says
+        outcome = documents.document_upload(
+            actor=request.user,
+            record=record,
+            filename=upload.name,
+            data=upload.read(),
+            care_date=fields.validated_data.get("care_date"),
+        )
         data = DocumentSerializer(outcome.document).data
         data["duplicate"] = outcome.duplicate
         return Response(data, status=status.HTTP_200_OK if outcome.duplicate else status.HTTP_201_CREATED)
@@ -184,12 +212,13 @@ class DocumentApi(APIView):
         change.is_valid(raise_exception=True)
         try:
             document = None
-            if "title" in change.validated_data or "category" in change.validated_data:
+            if {"title", "category", "care_date"} & set(change.validated_data):
                 document = documents.document_update(
                     actor=request.user,
                     document_uuid=document_uuid,
                     title=change.validated_data.get("title"),
                     category=change.validated_data.get("category"),
+                    care_date=change.validated_data.get("care_date"),
                 )
             if "masked" in change.validated_data:
                 document = documents.document_set_masked(

@@ -14,13 +14,15 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.access.policy import Action, decide
+from apps.access.refusals import refusal_shown
 from apps.access.visibility import who_can_see
 from apps.accounts.http import AuthenticatedHttpRequest
 from apps.clinical.models import FactKind
 from apps.clinical.selectors import facts_of_document
 from apps.intake import inspection
 from apps.records import documents, selectors
-from apps.records.models import DocumentCategory, DocumentSource, DocumentStatus
+from apps.records.forms import CareDateField, UploadForm
+from apps.records.models import CareDateSource, DocumentCategory, DocumentSource, DocumentStatus
 from apps.records.timeline import TimelineFilters
 
 SAFE_INLINE = {"application/pdf", "image/jpeg", "image/png"}
@@ -57,6 +59,7 @@ class TimelineFilterForm(forms.Form):
 class DocumentEditForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("Title"), max_length=300)
     category = forms.ChoiceField(label=gettext_lazy("Category"), choices=DocumentCategory.choices)
+    care_date = CareDateField(label=gettext_lazy("Date of care"))
 
 
 @login_required
@@ -66,19 +69,33 @@ def upload(request: AuthenticatedHttpRequest, record_uuid) -> HttpResponse:
         actor=request.user, record_uuid=record_uuid, action=Action.DOCUMENT_UPLOAD
     )
     if request.method == "GET":
-        return render(request, "records/upload.html", {"record": record})
+        return render(request, "records/upload.html", {"record": record, "form": UploadForm()})
     files = request.FILES.getlist("files")
     wants_json = request.headers.get("Accept", "").startswith("application/json")
+    form = UploadForm(request.POST)
     if not files:
         if wants_json:
             return JsonResponse({"error": _("Choose at least one file.")}, status=400)
         messages.error(request, _("Choose at least one file."))
-        return render(request, "records/upload.html", {"record": record}, status=400)
+        return render(request, "records/upload.html", {"record": record, "form": form}, status=400)
+    if form.is_valid():
+        with refusal_shown(request, form):  # checked once for all the files, before any is stored
+            documents.care_date_check(record=record, care_date=form.cleaned_data["care_date"])
+    if form.errors:
+        message = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        if wants_json:
+            refused = [{"name": f.name, "ok": False, "message": message} for f in files]
+            return JsonResponse({"error": message, "results": refused}, status=400)
+        return render(request, "records/upload.html", {"record": record, "form": form}, status=400)
     results = []
     for upload_file in files:
         try:
             outcome = documents.document_upload(
-                actor=request.user, record=record, filename=upload_file.name or "", data=upload_file.read()
+                actor=request.user,
+                record=record,
+                filename=upload_file.name or "",
+                data=upload_file.read(),
+                care_date=form.cleaned_data["care_date"],
             )
         except documents.UploadRefused as refusal:
             results.append({"name": upload_file.name, "ok": False, "message": refusal.message})
@@ -101,7 +118,9 @@ def upload(request: AuthenticatedHttpRequest, record_uuid) -> HttpResponse:
     if wants_json:
         return JsonResponse({"results": results}, status=200 if all(r["ok"] for r in results) else 400)
     status = 200 if all(r["ok"] for r in results) else 400
-    return render(request, "records/upload.html", {"record": record, "results": results}, status=status)
+    return render(
+        request, "records/upload.html", {"record": record, "results": results, "form": UploadForm()}, status=status
+    )
 
 
 @login_required
@@ -121,7 +140,12 @@ def document_detail(request: AuthenticatedHttpRequest, document_uuid) -> HttpRes
             "record": document.record,
             "facts_by_kind": facts_by_kind,
             "rejection": documents.rejection_message(document.rejection_code) if document.rejection_code else "",
-            "edit_form": DocumentEditForm(initial={"title": document.title, "category": document.category}),
+            "edit_form": DocumentEditForm(
+                initial={"title": document.title, "category": document.category, "care_date": document.care_date}
+            ),
+            "care_date_source": CareDateSource(document.care_date_source).label
+            if document.care_date_source in CareDateSource.values
+            else "",
             "ready": document.status == DocumentStatus.READY,
             "can_manage": decide(actor=request.user, record=document.record, action=Action.DOCUMENT_EDIT).allowed,
             # A professional caring for a minor can keep a document from the parents.
@@ -171,15 +195,17 @@ def document_preview(request: AuthenticatedHttpRequest, document_uuid) -> HttpRe
 def document_edit(request: AuthenticatedHttpRequest, document_uuid) -> HttpResponse:
     form = DocumentEditForm(request.POST)
     if form.is_valid():
-        documents.document_update(
-            actor=request.user,
-            document_uuid=document_uuid,
-            title=form.cleaned_data["title"],
-            category=form.cleaned_data["category"],
-        )
-        messages.success(request, _("The document was changed."))
+        with refusal_shown(request):
+            documents.document_update(
+                actor=request.user,
+                document_uuid=document_uuid,
+                title=form.cleaned_data["title"],
+                category=form.cleaned_data["category"],
+                care_date=form.cleaned_data["care_date"],
+            )
+            messages.success(request, _("The document was changed."))
     else:
-        messages.error(request, _("The change was not saved: check the title and the category."))
+        messages.error(request, _("The change was not saved: check the title, the category and the date of care."))
     return redirect("document_detail", document_uuid=document_uuid)
 
 

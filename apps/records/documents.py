@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -26,11 +27,19 @@ from apps.access.door import entry_for, fetch, get_for, require
 from apps.access.policy import Action, Decision, Resource, authorize, journal_note
 from apps.access.refusals import RecordUnavailable, Refused
 from apps.accounts.models import User
-from apps.intake import inspection
+from apps.intake import care_dates, inspection
 from apps.records import crypto
 from apps.records.doctypes import category_for
 from apps.records.identity import first_given_name, fold
-from apps.records.models import Document, DocumentCategory, DocumentSource, DocumentStatus, Record
+from apps.records.models import (
+    CareDateSource,
+    Document,
+    DocumentCategory,
+    DocumentSource,
+    DocumentStatus,
+    InsSystem,
+    Record,
+)
 from healthspace.handover import hand_over, stalled
 
 if TYPE_CHECKING:
@@ -59,6 +68,9 @@ REJECTION_MESSAGES = {
     "not_fhir": _("This JSON file is not a health document in FHIR format."),
     "invalid_fhir": _("This FHIR file does not follow the FHIR R4 standard and cannot be read."),
     "several_patients": _("This file holds data about several people. Send one file per person."),
+    "no_patient": _(
+        "This file describes hospitals or practitioners, not a person's health: there is nothing to add to a record."
+    ),
     "other_patient": _("This document is about another person than the owner of this record. It was not added."),
     "infected": _("A virus was found in this file. It was deleted."),
     "processing_failed": _("The document could not be processed. Try again later, or contact support."),
@@ -79,6 +91,26 @@ class UploadRefused(Refused):
 
     def body(self) -> dict[str, Any]:
         return {**super().body(), "code": self.code}
+
+
+class CareDateRefused(Refused):
+    """A date of care that cannot be right: in the future, or before the person was born."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="care_date")
+
+
+def care_date_check(*, record: Record, care_date: date | None) -> None:
+    """Refuse a date of care a person gives that cannot be right; None (not given) is fine."""
+    if care_date is None:
+        return
+    if care_date > timezone.localdate():
+        raise CareDateRefused(str(_("The date of care cannot be in the future.")))
+    if record.birth_date and care_date < record.birth_date:
+        raise CareDateRefused(
+            str(_("The date of care cannot be before the person's birth date (%(birth_date)s)."))
+            % {"birth_date": record.birth_date.isoformat()}
+        )
 
 
 @dataclass(frozen=True)
@@ -109,13 +141,23 @@ def _fsync(name: str) -> None:
 
 
 def document_upload(
-    *, actor: Actor, record: Record, filename: str, data: bytes, source: str | None = None
+    *,
+    actor: Actor,
+    record: Record,
+    filename: str,
+    data: bytes,
+    source: str | None = None,
+    care_date: date | None = None,
 ) -> UploadOutcome:
-    """Check, encrypt and store an upload, then queue its import. The one door for every uploader."""
+    """Check, encrypt and store an upload, then queue its import. The one door for every uploader.
+
+    ``care_date``: the date of care the uploader gives; it wins over any the document states. A
+    duplicate keeps the date it has (changing it is an edit of that document)."""
     safe_name = inspection.sanitize_filename(filename)
     decision = require(
         actor=actor, record=record, action=Action.DOCUMENT_UPLOAD, resource=Resource("document", None, safe_name)
     )
+    care_date_check(record=record, care_date=care_date)  # before anything is stored
     try:
         found = inspection.inspect_content(data=data, declared_name=safe_name, max_bytes=settings.UPLOAD_MAX_BYTES)
     except inspection.Rejected as refusal:
@@ -138,6 +180,8 @@ def document_upload(
             kind=found.kind,
             has_active_content=found.has_active_content,
             original_filename=safe_name,
+            care_date=care_date,
+            care_date_source=CareDateSource.PERSON if care_date else "",
         )
         document.blob_name = _blob_name(document)
         stored = crypto.store_encrypted(
@@ -197,6 +241,7 @@ def _claim(document_id: int) -> Document | None:
 class _Content:
     text: str
     preview: bytes | None
+    care_date: care_dates.StatedCareDate | None = None  # what a PDF states of itself
 
 
 def document_process(*, document_id: int) -> str:
@@ -217,7 +262,7 @@ def document_process(*, document_id: int) -> str:
         return DocumentStatus.REJECTED
     preview_name = _store_preview(document, content.preview)
     try:
-        _complete(document, parsed, content.text, preview_name)
+        _complete(document, parsed, content.text, preview_name, stated_care_date=content.care_date)
     except BaseException:
         if preview_name:
             default_storage.delete(preview_name)
@@ -248,13 +293,20 @@ def _read(data: bytes, kind: inspection.Kind, parsed: ParsedDocument | None) -> 
         # The worker decodes (the request only read headers): damaged pixel data is found here.
         return _Content(text="", preview=inspection.decode_image(data=data, kind=kind))
     if kind == "pdf":
-        pdf = inspection.read_pdf(data=data)
-        return _Content(text=pdf.text, preview=pdf.preview)
+        pdf = inspection.read_pdf(data=data, metadata_keys=care_dates.METADATA_KEYS)
+        return _Content(text=pdf.text, preview=pdf.preview, care_date=_stated_care_date(data, pdf))
     text = parsed.text if parsed is not None else ""
     if parsed is not None and parsed.embedded_pdf:
-        pdf = inspection.read_pdf(data=parsed.embedded_pdf)
-        return _Content(text=f"{text}\n{pdf.text}".strip(), preview=pdf.preview)
+        pdf = inspection.read_pdf(data=parsed.embedded_pdf, metadata_keys=care_dates.METADATA_KEYS)
+        stated = _stated_care_date(parsed.embedded_pdf, pdf)
+        return _Content(text=f"{text}\n{pdf.text}".strip(), preview=pdf.preview, care_date=stated)
     return _Content(text=text, preview=None)
+
+
+def _stated_care_date(data: bytes, pdf: inspection.PdfContent) -> care_dates.StatedCareDate | None:
+    return care_dates.care_date_of_pdf(
+        first_page_text=pdf.first_page_text, info=pdf.metadata, xmp=care_dates.xmp_packet(data)
+    )
 
 
 def _scan(data: bytes) -> None:
@@ -301,6 +353,42 @@ def identity_matches(patient: PatientIdentity, record: Record) -> bool:
     return not first_given or first_given == first_given_name(record.given_names)
 
 
+def identity_flags(patient: PatientIdentity, record: Record) -> list[str]:
+    """What a reader should know about the identity a matching document gives (shown on the summary).
+
+    "ins_test_identifier": the INS is under the test OID (a test patient's document, never a
+    real person's). "name_differs" / "birth_date_differs": the INS matched, so the document was
+    taken, but its names or birth date are not the record's (a typing error on one side, or
+    an identity to check)."""
+    flags = []
+    if patient.ins and any(
+        value == patient.ins and system.removeprefix("urn:oid:") == InsSystem.NIR_TEST
+        for system, value in patient.identifiers
+    ):
+        flags.append("ins_test_identifier")
+    if patient.ins and record.ins and patient.ins == record.ins:
+        family_differs = bool(patient.family_name) and fold(patient.family_name) != fold(record.family_name)
+        first_given = first_given_name(patient.given_names)
+        if family_differs or (first_given and first_given != first_given_name(record.given_names)):
+            flags.append("name_differs")
+        if patient.birth_date and record.birth_date and patient.birth_date != record.birth_date:
+            flags.append("birth_date_differs")
+    return flags
+
+
+def _care_date(
+    current: Document, parsed: ParsedDocument | None, stated: care_dates.StatedCareDate | None
+) -> tuple[date | None, str]:
+    """The date of care to keep: the person's, else the structured document's, else what a PDF states."""
+    if current.care_date_source == CareDateSource.PERSON:
+        return current.care_date, current.care_date_source
+    if parsed is not None and parsed.care_date is not None:
+        return parsed.care_date, CareDateSource.DOCUMENT
+    if stated is not None:
+        return stated.day, stated.source
+    return None, ""
+
+
 def _store_preview(document: Document, png: bytes | None) -> str:
     if png is None:
         return ""
@@ -312,7 +400,14 @@ def _store_preview(document: Document, png: bytes | None) -> str:
     )
 
 
-def _complete(document: Document, parsed: ParsedDocument | None, text: str, preview_name: str) -> None:
+def _complete(
+    document: Document,
+    parsed: ParsedDocument | None,
+    text: str,
+    preview_name: str,
+    *,
+    stated_care_date: care_dates.StatedCareDate | None = None,
+) -> None:
     from apps.clinical.services import facts_from_parsed
 
     with transaction.atomic():
@@ -325,11 +420,14 @@ def _complete(document: Document, parsed: ParsedDocument | None, text: str, prev
             current.type_code = parsed.type_code[:40]
             current.type_display = parsed.type_display[:300]
             current.category = category_for(parsed.type_code) if parsed.type_code else DocumentCategory.OTHER
-            current.care_date = parsed.care_date
+            current.patient_deceased = parsed.patient.deceased
+            current.patient_deceased_on = parsed.patient.deceased_on
+            current.identity_flags = identity_flags(parsed.patient, current.record)
             current.author_name = parsed.author_name[:200]
             current.author_profession = parsed.author_profession[:200]
             current.organisation = parsed.organisation[:300]
             facts_from_parsed(document=current, parsed=parsed)
+        current.care_date, current.care_date_source = _care_date(current, parsed, stated_care_date)
         current.extracted_text = text[:200_000]
         current.preview_blob_name = preview_name
         current.status = DocumentStatus.READY
@@ -399,7 +497,16 @@ def document_content(*, actor: User, document_uuid, preview: bool = False) -> tu
 
 
 @transaction.atomic
-def document_update(*, actor: User, document_uuid, title: str | None = None, category: str | None = None) -> Document:
+def document_update(
+    *,
+    actor: User,
+    document_uuid,
+    title: str | None = None,
+    category: str | None = None,
+    care_date: date | None = None,
+) -> Document:
+    """Rename, recategorise, or set the date of care (the person's date wins over any the document
+    states, and an import never overwrites it). Decided and journaled as an edit of the document."""
     document = document_get_for(actor=actor, document_uuid=document_uuid, action=Action.DOCUMENT_EDIT)
     if title is not None:
         cleaned = " ".join(title.split())[:300]
@@ -410,7 +517,11 @@ def document_update(*, actor: User, document_uuid, title: str | None = None, cat
         if category not in DocumentCategory.values:
             raise ValueError(str(_("Unknown category.")))
         document.category = category
-    document.save(update_fields=["title", "category"])
+    if care_date is not None and care_date != document.care_date:
+        care_date_check(record=document.record, care_date=care_date)
+        document.care_date = care_date
+        document.care_date_source = CareDateSource.PERSON
+    document.save(update_fields=["title", "category", "care_date", "care_date_source"])
     return document
 
 

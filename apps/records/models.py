@@ -161,6 +161,16 @@ class DocumentStatus(models.TextChoices):
     REJECTED = "rejected", _("refused")
 
 
+class CareDateSource(models.TextChoices):
+    """Where a document's date of care comes from (Document.care_date_source; a plain field, so
+    a new source needs no migration)."""
+
+    DOCUMENT = "document", _("stated in the structured document")
+    PDF_METADATA = "pdf_metadata", _("stated in the PDF's properties")
+    TEXT = "text", _("read on the document's first page")
+    PERSON = "person", _("set by a person")
+
+
 class Document(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="documents")

@@ -21,6 +21,8 @@
     item.appendChild(label); item.appendChild(bar); list.appendChild(item);
     var data = new FormData();
     data.append("files", file);
+    var careDate = form.querySelector("input[name=care_date]");
+    if (careDate && careDate.value) data.append("care_date", careDate.value);
     var xhr = new XMLHttpRequest();
     xhr.open("POST", form.action || window.location.href);
     xhr.setRequestHeader("X-CSRFToken", csrf());

@@ -6,7 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.intake.importing import files_under, import_file, import_service, report_as_dict
+from apps.intake.importing import files_under, import_file, import_service, import_totals, report_as_dict
 from apps.records.models import Record
 
 
@@ -47,6 +47,12 @@ class Command(BaseCommand):
                 f"{len(reports)} file(s): {counts['imported']} imported, {counts['duplicate']} already there, "
                 f"{counts['refused']} refused."
             )
+            totals = import_totals(reports)
+            formats = ", ".join(f"{name} {n}" for name, n in totals.formats.items()) or "none"
+            self.stdout.write(f"Documents by format: {formats}.")
+            self.stdout.write(f"Facts by kind, in {totals.documents} document(s):")
+            for kind, n in totals.facts.items():
+                self.stdout.write(f"  {kind:<13}{n:>7}")
         if reports and all(r.outcome == "refused" for r in reports):
             raise CommandError("No file could be imported.")
 
