@@ -28,7 +28,9 @@ from apps.delegations.api import DelegationAcceptApi, DelegationRevokeApi, MyDel
 from apps.notifications.api import NotificationListApi, NotificationReadApi, PreferencesApi, UnreadCountApi
 from apps.records.api import RecordDetailApi, RecordListApi
 from apps.records.document_api import DocumentApi, DocumentContentApi, RecordDocumentsApi, RecordFactsApi
+from apps.summaries.all_facts_api import RecordConditionsApi, RecordMedicationsApi, RecordResultsApi
 from apps.summaries.api import SummaryExportApi, SummaryExportDownloadApi, SummaryPdfRequestApi
+from apps.summaries.search_api import RecordSearchApi
 from apps.summaries.summary_api import RecordSummaryApi
 from healthspace.api_errors import api_not_found
 
@@ -40,6 +42,10 @@ urlpatterns = [
     path("records/<uuid:record_uuid>/", RecordDetailApi.as_view(), name="api_record_detail"),
     path("records/<uuid:record_uuid>/documents/", RecordDocumentsApi.as_view(), name="api_record_documents"),
     path("records/<uuid:record_uuid>/summary/", RecordSummaryApi.as_view(), name="api_record_summary"),
+    path("records/<uuid:record_uuid>/search/", RecordSearchApi.as_view(), name="api_record_search"),
+    path("records/<uuid:record_uuid>/results/", RecordResultsApi.as_view(), name="api_record_results"),
+    path("records/<uuid:record_uuid>/conditions/", RecordConditionsApi.as_view(), name="api_record_conditions"),
+    path("records/<uuid:record_uuid>/medications/", RecordMedicationsApi.as_view(), name="api_record_medications"),
     path("records/<uuid:record_uuid>/facts/", RecordFactsApi.as_view(), name="api_record_facts"),
     path("records/<uuid:record_uuid>/directives/", DirectivesApi.as_view(), name="api_record_directives"),
     path("records/<uuid:record_uuid>/access-history/", AccessHistoryApi.as_view(), name="api_access_history"),

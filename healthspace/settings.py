@@ -277,6 +277,9 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 OTP_MAX_FAILURES = env_int("OTP_MAX_FAILURES", 5, minimum=1)
 # A summary PDF is made for one download; after this many days it (and its row) is deleted.
 SUMMARY_EXPORT_KEEP_DAYS = env_int("SUMMARY_EXPORT_KEEP_DAYS", 7, minimum=1)
+# A medication that no document has re-confirmed for this many months is shown as "possibly no
+# longer taken" (apps/clinical/status.py), never silently as current.
+MEDICATION_RECONFIRM_MONTHS = env_int("MEDICATION_RECONFIRM_MONTHS", 12, minimum=1)
 OTP_LOCKOUT_MINUTES = env_int("OTP_LOCKOUT_MINUTES", 15, minimum=1)
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60, minimum=60)

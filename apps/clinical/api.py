@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from apps.access.policy import Action
 from apps.clinical import profile
 from apps.clinical.models import FactKind, RectificationRequest
+from apps.clinical.status import FactState
 from apps.records.selectors import record_get_for
 
 
@@ -27,9 +28,19 @@ class ProfileFactSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="fact.uuid")
     kind = serializers.CharField(source="fact.kind")
     display = serializers.CharField(source="fact.display")
+    name = serializers.CharField(read_only=True, help_text="The short name in the reader's language (else the display)")
     code_system = serializers.CharField(source="fact.code_system")
     code = serializers.CharField(source="fact.code")
-    status = serializers.CharField(source="fact.status")
+    status = serializers.CharField(source="fact.status", help_text="The source's own status, as written")
+    state = serializers.ChoiceField(
+        choices=FactState.choices,
+        help_text="Our state by the one status rule, the same on the summary, the profile, the PDF and the APIs",
+    )
+    source_status = serializers.CharField(help_text="The source's own status, as written (same as status)")
+    last_confirmed = serializers.DateField(
+        allow_null=True, help_text="The latest date any document (or the person) stated this thing"
+    )
+    assertion = serializers.CharField(source="fact.assertion", help_text="present, absent (ruled out) or none_known")
     effective_date = serializers.DateField(source="fact.effective_date", allow_null=True)
     value = serializers.DecimalField(source="fact.value_decimal", max_digits=20, decimal_places=6, allow_null=True)
     value_text = serializers.CharField(source="fact.value_text")

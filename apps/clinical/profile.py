@@ -8,7 +8,7 @@ Imported facts are never changed here: the person flags them instead (rectificat
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,11 +23,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.access.door import get_for, require
-from apps.access.policy import Action, Decision, Resource
+from apps.access.policy import PROFESSIONAL_BASES, Action, Decision, Resource
 from apps.clinical.measurements import LOINC, UNIT_LABELS, FactRefused, measurement_check
 from apps.clinical.models import FactKind, FactOrigin, RectificationRequest
-from apps.clinical.selectors import fact_for
+from apps.clinical.naming import display_name, format_number, no_value_label, value_label
+from apps.clinical.selectors import fact_and_decision_for, fact_for
 from apps.clinical.services import declared_fact_create, fact_remove
+from apps.clinical.status import FactState, confirmed_on, none_known_display, state_of
+from apps.clinical.units import fact_units_fill
 from apps.records.models import Record
 from apps.records.selectors import ShownDocuments, documents_shown_to, record_get_for
 
@@ -59,13 +62,6 @@ SECTIONS: tuple[tuple[str, Any], ...] = (
 )
 CHANGEABLE = frozenset({"display", "effective_date", "value", "unit", "code_system", "code", "status", "detail"})
 REASON_MAX = 2000
-STATUS_LABELS = {
-    "active": _("ongoing"),
-    "resolved": _("over"),
-    "inactive": _("over"),
-    "stopped": _("stopped"),
-    "completed": _("completed"),
-}
 
 
 class ImportedFactLocked(FactRefused):
@@ -86,6 +82,13 @@ class ProfileFact:
     rectifications: list[RectificationRequest] = field(default_factory=list)
     # Whether the reader may see the source document (its title, id, link): else "from a document".
     source_shown: bool = True
+    # The latest date any visible fact of the same thing was stated (its date, or its document's date
+    # of care): the summary's "last confirmed", so both say the same state.
+    last_confirmed: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.last_confirmed is None:
+            self.last_confirmed = _confirmed(self.fact)
 
     @property
     def declared(self) -> bool:
@@ -115,14 +118,61 @@ class ProfileFact:
         return UNIT_LABELS.get(self.fact.unit, self.fact.unit)
 
     @property
+    def state(self) -> FactState:
+        """Our state, by the one status rule (apps/clinical/status.py), as on the summary."""
+        return state_of(self.fact, last_confirmed=self.last_confirmed)
+
+    @property
     def status(self) -> str:
-        return str(STATUS_LABELS.get(self.fact.status.casefold(), self.fact.status))
+        """Our state in the reader's words (the source's own is ``source_status``)."""
+        return str(self.state.label)
+
+    @property
+    def source_status(self) -> str:
+        return self.fact.status
+
+    @property
+    def shows_state(self) -> bool:
+        """Whether the state is worth a word: a result or a vaccination given is simply done."""
+        return self.state != FactState.DONE
+
+    @property
+    def confirmed_later(self) -> bool:
+        """A later document confirms this thing than this fact's own date ("last confirmed …")."""
+        if self.state in (FactState.DONE, FactState.NOT_DONE):  # events: dated by when they happened
+            return False
+        return self.last_confirmed is not None and self.last_confirmed != self.fact.effective_date
+
+    @property
+    def display(self) -> str:
+        """The fact's words; "No known allergy" rather than an allergy named "Substance"."""
+        if self.state == FactState.NONE_KNOWN:
+            fact = self.fact
+            return none_known_display(
+                kind=fact.kind, display=fact.display, code_system=fact.code_system, code=fact.code
+            )
+        return self.fact.display
 
     @property
     def value(self) -> str:
+        """The value in the reader's conventions, the same text as on the summary (170,2)."""
         if self.fact.value_decimal is not None:
-            return f"{self.fact.value_decimal.normalize():f}"
+            return format_number(self.fact.value_decimal)
         return self.fact.value_text
+
+    @property
+    def name(self) -> str:
+        """The short name a person reads (a known test, in the reader's language), else the fact's words."""
+        fact = self.fact
+        return display_name(code_system=fact.code_system, code=fact.code, display=self.display)
+
+    @property
+    def shown_value(self) -> str:
+        """The value with its unit; a result without one says "result in the document"."""
+        label = value_label(number=self.fact.value_decimal, text=self.fact.value_text, unit=self.unit)
+        if not label and self.fact.kind == FactKind.OBSERVATION:
+            return no_value_label()
+        return label
 
 
 @dataclass
@@ -141,6 +191,11 @@ class MedicalProfile:
     @property
     def facts(self) -> list[ProfileFact]:
         return [item for section in self.sections for item in section.facts]
+
+    @property
+    def show_codes(self) -> bool:
+        """Codes (LOINC, ICD-10...) are shown beside the names to professional readers only."""
+        return self.decision.basis in PROFESSIONAL_BASES
 
 
 # --- Reading ------------------------------------------------------------------
@@ -164,9 +219,28 @@ def _visible_facts(*, actor: User, record: Record, decision: Decision):
     # The source document's link only (uuid, title): never its extracted text, once per fact.
     visible = facts_visible_to(actor=actor, record=record, decision=decision)
     fact_fields = [f.name for f in visible.model._meta.concrete_fields]
-    return visible.only(*fact_fields, "source_document__uuid", "source_document__title").prefetch_related(
-        _open_rectifications()
-    )
+    return visible.only(
+        *fact_fields, "source_document__uuid", "source_document__title", "source_document__care_date"
+    ).prefetch_related(_open_rectifications())
+
+
+def _confirmed(fact: ClinicalFact) -> date | None:
+    """When this fact confirms its thing: its date, or its document's date of care if later."""
+    document = fact.source_document if fact.source_document_id is not None else None
+    return confirmed_on(fact.effective_date, document.care_date if document is not None else None, kind=fact.kind)
+
+
+def _latest(dates: Iterable[date | None]) -> date | None:
+    known = [day for day in dates if day is not None]
+    return max(known) if known else None
+
+
+def _last_confirmed(facts: list[ClinicalFact]) -> dict[tuple[str, str], date | None]:
+    """Each thing's last confirmation among the visible facts (the summary's thing_confirmed)."""
+    by_thing: dict[tuple[str, str], list[date | None]] = {}
+    for fact in facts:
+        by_thing.setdefault((fact.kind, fact.thing_key), []).append(_confirmed(fact))
+    return {thing: _latest(dates) for thing, dates in by_thing.items()}
 
 
 def _build(*, actor: User, record: Record, decision: Decision) -> MedicalProfile:
@@ -181,9 +255,15 @@ def _build(*, actor: User, record: Record, decision: Decision) -> MedicalProfile
         among=(fact.source_document_id for fact in facts),
         gone_named=any(_source_gone(fact) for fact in facts),
     )
+    confirmed = _last_confirmed(facts)
     for fact in facts:
         by_kind.setdefault(fact.kind, []).append(
-            ProfileFact(fact=fact, rectifications=fact.open_rectifications, source_shown=_source_shown(fact, shown))
+            ProfileFact(
+                fact=fact,
+                rectifications=fact.open_rectifications,
+                source_shown=_source_shown(fact, shown),
+                last_confirmed=confirmed[(fact.kind, fact.thing_key)],
+            )
         )
     sections = [ProfileSection(kind=kind, label=str(label), facts=by_kind[kind]) for kind, label in SECTIONS]
     return MedicalProfile(record=record, decision=decision, sections=sections)
@@ -217,12 +297,21 @@ def _source_shown(fact: ClinicalFact, shown: ShownDocuments) -> bool:
 
 
 def fact_get_for(*, actor: User, fact_uuid: UUID | str) -> ProfileFact:
-    fact = _fact_for(actor=actor, fact_uuid=fact_uuid, action=Action.PROFILE_READ)
+    fact, decision = fact_and_decision_for(
+        actor=actor, fact_uuid=fact_uuid, action=Action.PROFILE_READ, prefetch=_open_rectifications()
+    )
     shown = documents_shown_to(
         actor=actor, record=fact.record, among=[fact.source_document_id], gone_named=_source_gone(fact)
     )
+    same_thing = _visible_facts(actor=actor, record=fact.record, decision=decision).filter(
+        kind=fact.kind, thing_key=fact.thing_key
+    )
+    dates = same_thing.values_list("effective_date", "source_document__care_date")
     return ProfileFact(
-        fact=fact, rectifications=getattr(fact, OPEN_RECTIFICATIONS), source_shown=_source_shown(fact, shown)
+        fact=fact,
+        rectifications=getattr(fact, OPEN_RECTIFICATIONS),
+        source_shown=_source_shown(fact, shown),
+        last_confirmed=_latest([_confirmed(fact), *(confirmed_on(day, care, kind=fact.kind) for day, care in dates)]),
     )
 
 
@@ -334,6 +423,7 @@ def fact_update(*, actor: User, fact_uuid: UUID | str, **fields: Any) -> Clinica
         for name, value in checked.items():
             setattr(fact, name, value)
         fact.code_known = bool(fact.code)
+        fact_units_fill(fact)  # a changed value or unit: its value in the test's unit and its series again
         fact.save()
     return fact
 

@@ -107,12 +107,19 @@ def facts_of_document(document: Document) -> QuerySet[ClinicalFact]:
 
 def fact_for(*, actor: User, fact_uuid: UUID | str, action: str, prefetch: Prefetch | None = None) -> ClinicalFact:
     """One fact, fetched and decided (journaled) by the door: missing and forbidden are the same 404."""
+    fact, _decision = fact_and_decision_for(actor=actor, fact_uuid=fact_uuid, action=action, prefetch=prefetch)
+    return fact
+
+
+def fact_and_decision_for(
+    *, actor: User, fact_uuid: UUID | str, action: str, prefetch: Prefetch | None = None
+) -> tuple[ClinicalFact, Decision]:
+    """As fact_for, with the door's decision (to list the thing's other visible facts under it)."""
     # A fact drawn from a document is described as that document when read (the door's registry).
     facts = ClinicalFact.objects.select_related("record", "source_document")
     if prefetch is not None:
         facts = facts.prefetch_related(prefetch)
-    fact, _decision = get_for(actor, facts, fact_uuid, action)
-    return fact
+    return get_for(actor, facts, fact_uuid, action)
 
 
 def things_of_record(record: Record) -> QuerySet[ClinicalFact]:

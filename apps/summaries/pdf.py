@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.clinical.models import FactKind
+from apps.clinical.naming import format_number
 from apps.summaries.builder import ResultSeries, Summary, SummaryLine
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ SECTION_ALERTS = ("alerts", gettext_lazy("Alerts"), "")
 SECTION_ALLERGIES = ("allergies", gettext_lazy("Allergies and intolerances"), "48765-2")
 SECTION_PROBLEMS = ("problems", gettext_lazy("Problem list"), "11450-4")
 SECTION_MEDICATIONS = ("medications", gettext_lazy("Medication summary"), "10160-0")
+# Medications no document re-confirmed lately (apps/clinical/status.py): listed apart, never as current.
+SECTION_POSSIBLY_STOPPED = ("possibly-stopped", gettext_lazy("Medications possibly no longer taken"), "10160-0")
 SECTION_IMMUNIZATIONS = ("immunizations", gettext_lazy("Immunizations"), "11369-6")
 SECTION_RESULTS = ("results", gettext_lazy("Results"), "30954-2")
 
@@ -69,7 +72,7 @@ class ResultRow:
 
 
 def _number(value: Decimal | None) -> str:
-    return "" if value is None else f"{value.normalize():f}"
+    return format_number(value)  # the same text as on the page, in the reader's conventions
 
 
 def _reference(series: ResultSeries) -> str:
@@ -131,18 +134,25 @@ def _entries(lines: list[SummaryLine]) -> list[Entry]:
 
 
 def summary_context(*, summary: Summary) -> dict:
+    # "No known allergies" and ruled-out entries are information in their IPS section, never alerts.
+    stated = [*summary.none_known, *summary.ruled_out]
     allergies = [line for line in summary.alerts if line.kind == FactKind.ALLERGY]
+    allergies += [line for line in stated if line.kind == FactKind.ALLERGY]
+    problems = [*summary.problems, *(line for line in stated if line.kind == FactKind.CONDITION)]
+    medications = [*summary.medications, *(line for line in stated if line.kind == FactKind.MEDICATION)]
     sections = [
         Section(*SECTION_ALLERGIES, entries=_entries(allergies)),
-        Section(*SECTION_PROBLEMS, entries=_entries(summary.problems)),
-        Section(*SECTION_MEDICATIONS, entries=_entries(summary.medications)),
+        Section(*SECTION_PROBLEMS, entries=_entries(problems)),
+        Section(*SECTION_MEDICATIONS, entries=_entries(medications)),
         Section(*SECTION_IMMUNIZATIONS, entries=_entries(summary.vaccinations)),
     ]
+    if summary.possibly_stopped:  # after the current medications; absent rather than empty
+        sections.insert(3, Section(*SECTION_POSSIBLY_STOPPED, entries=_entries(summary.possibly_stopped)))
     results = [
         ResultRow(
             series=series,
             notes=line_notes(series.latest),
-            value=series.latest.value,
+            value=series.latest.shown_value,  # with its unit; "result in the document" when none
             unit=series.latest.unit or series.unit,
             reference=_reference(series),
             trend=str(TREND_WORDS.get(series.trend, "")),

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 def results_for_display(summary: Summary) -> list[tuple[ResultSeries, str]]:
     """Each result with its chart (whose accessible name lists the values)."""
     return [
-        (series, sparkline_svg(series.points, unit=series.unit, low=series.reference_low, high=series.reference_high))
+        # The points and the band in the series' unit (the reference range the source gave, converted).
+        (series, sparkline_svg(series.points, unit=series.unit, low=series.chart_low, high=series.chart_high))
         for series in summary.results
     ]

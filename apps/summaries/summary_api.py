@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import asdict, fields
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -25,7 +25,47 @@ def _line(line) -> dict:
     data["fact_ids"] = list(line.fact_ids)
     data["date"] = line.date.isoformat() if line.date else None
     data["end"] = line.end.isoformat() if line.end else None
+    # The one status rule's state (apps/clinical/status.py), the source's own status beside it, and
+    # the latest date any document stated the thing.
+    data["state"] = str(line.state)
+    data["source_status"] = line.status
+    data["last_confirmed"] = line.last_confirmed.isoformat() if line.last_confirmed else None
+    data["assertion"] = str(line.assertion)
     return data
+
+
+def series_data(s) -> dict:
+    """A result series as JSON: the summary's and the all-results endpoint's."""
+    return {
+        "display": s.display,  # the source's text
+        "name": s.name,  # the short name in the reader's language
+        "code_system": s.code_system,
+        "code": s.code,
+        "unit": s.unit,  # the series' unit: the points' (the latest line keeps the unit its source wrote)
+        "latest": _line(s.latest),
+        "trend": s.trend,
+        "points": [{"date": d.isoformat(), "value": str(v), "unit": s.unit} for d, v in s.points],
+        "reference_low": s.reference_low,
+        "reference_high": s.reference_high,
+        "reference_text": s.reference_text,
+        "out_of_range": s.out_of_range,
+        # A series of its own (unconvertible, unknown_unit, implausible), and why in words.
+        "unit_flag": s.unit_flag,
+        "unit_note": s.unit_note,
+    }
+
+
+def _flag(flag) -> dict:
+    """What a document says of the person (died, another identity), with that document."""
+    return {
+        "kind": flag.kind,
+        "document_id": flag.document_id,
+        "document_title": flag.document_title,
+        "document_date": flag.document_date.isoformat(),
+        "deceased_on": flag.deceased_on.isoformat() if flag.deceased_on else None,
+        "identity": list(flag.identity),
+        "identity_labels": list(flag.identity_labels),
+    }
 
 
 class RecordSummaryApi(APIView):
@@ -45,23 +85,19 @@ class RecordSummaryApi(APIView):
                 "alerts": [_line(x) for x in summary.alerts],
                 "problems": [_line(x) for x in summary.problems],
                 "medications": [_line(x) for x in summary.medications],
-                "results": [
-                    {
-                        "display": s.display,
-                        "code_system": s.code_system,
-                        "code": s.code,
-                        "unit": s.unit,
-                        "latest": _line(s.latest),
-                        "trend": s.trend,
-                        "points": [{"date": d.isoformat(), "value": str(v)} for d, v in s.points],
-                        "reference_low": s.reference_low,
-                        "reference_high": s.reference_high,
-                        "reference_text": s.reference_text,
-                        "out_of_range": s.out_of_range,
-                    }
-                    for s in summary.results
-                ],
+                # Not re-confirmed by any document for MEDICATION_RECONFIRM_MONTHS: never among the current.
+                "medications_possibly_stopped": [_line(x) for x in summary.possibly_stopped],
+                # Information, not alerts: "no known allergy", and what a source ruled out.
+                "none_known": [_line(x) for x in summary.none_known],
+                "ruled_out": [_line(x) for x in summary.ruled_out],
+                "results": [series_data(s) for s in summary.results],
                 "vaccinations": [_line(x) for x in summary.vaccinations],
-                "new_documents": [{"id": str(d.uuid), "title": d.title} for d in summary.new_documents],
+                # How many exist in all, and beyond the lines above (see the results/conditions/medications endpoints).
+                "totals": asdict(summary.totals),
+                "more": asdict(summary.more),
+                "new_documents": [
+                    {"id": str(d.uuid), "title": d.title, "care_date": d.care_date} for d in summary.new_documents
+                ],
+                "flags": [_flag(flag) for flag in summary.flags],
             }
         )

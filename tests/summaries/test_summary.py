@@ -49,7 +49,7 @@ def test_imported_chronic_record_shows_active_problems_and_results_with_trends(c
     assert weights[0].latest.sources[0].document_id == str(chet.documents.get().uuid)
 
 
-def test_french_letter_brings_allergy_problem_and_current_medication(
+def test_french_letter_brings_its_allergy_and_its_finished_problem_and_medication(
     alice, alice_record, django_capture_on_commit_callbacks
 ):
     Record.objects.filter(pk=alice_record.pk).update(ins="279035121518989")
@@ -58,8 +58,10 @@ def test_french_letter_brings_allergy_problem_and_current_medication(
         import_file(FR_LETTER, actor=import_service("test"), record=alice_record)
     summary = record_summary(actor=alice, record=alice_record)
     assert [line.display for line in summary.alerts] == ["PARACETAMOL"]
-    assert [line.display for line in summary.problems] == ["Pyélonéphrite aiguë"]
-    assert [line.display for line in summary.medications] == ["SOLIAN 100 mg, comprimé sécable"]
+    # The 2018 pyelonephritis' concern act is "completed" and SOLIAN's substanceAdministration too:
+    # both are finished, on the summary as in the profile (issue 13: one status rule).
+    assert [line.display for line in summary.problems] == []
+    assert [line.display for line in summary.medications + summary.possibly_stopped] == []
 
 
 def test_latest_value_and_its_source_are_on_the_first_screen(as_user, alice, alice_record):

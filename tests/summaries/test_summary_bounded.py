@@ -23,14 +23,15 @@ from django.utils import timezone
 
 from apps.access.models import AccessEvent, CareRelationship, Outcome
 from apps.access.policy import Action, authorize
+from apps.clinical.alerts import allergies_first_by_risk, allergy_risk_label, serious_reason
 from apps.clinical.models import ClinicalFact, FactKind, RectificationRequest, fold, thing_key_for
+from apps.clinical.naming import display_name, value_label
 from apps.clinical.selectors import facts_visible_to, things_of_record
+from apps.clinical.status import FactState, confirmed_on, none_known_display, state_of
 from apps.records.models import Document
 from apps.records.selectors import documents_visible_to
 from apps.summaries import builder
 from apps.summaries.builder import (
-    INACTIVE_STATUSES,
-    SERIOUS_WORDS,
     ResultSeries,
     Source,
     SummaryLine,
@@ -76,19 +77,47 @@ def _ref_unique_sources(group):
     return sources
 
 
+def _ref_confirmed(facts):
+    """Each thing's last confirmation over all its visible facts: their dates and, for problems,
+    allergies and medications, their documents' dates of care."""
+    confirmed = defaultdict(list)
+    for fact in facts:
+        document = fact.source_document if fact.source_document_id else None
+        care = document.care_date if document is not None and fact.kind not in ("observation", "immunization") else None
+        if (day := confirmed_on(fact.effective_date, care)) is not None:
+            confirmed[_ref_key(fact)].append(day)
+    return {key: max(days) for key, days in confirmed.items()}
+
+
 def _ref_merge(facts):
     groups = defaultdict(list)
+    confirmed = _ref_confirmed(facts)
     for fact in facts:
         groups[(*_ref_key(fact), fact.effective_date)].append(fact)
     lines = []
     for group in groups.values():
         first = group[0]
-        values = sorted({_ref_value(f) + (f" {f.unit}" if f.unit else "") for f in group if _ref_value(f)})
+        values = sorted(
+            {
+                value_label(number=f.value_decimal, text=f.value_text, unit=unit_display(f.unit))
+                for f in group
+                if _ref_value(f)
+            }
+        )
         rectified = [r.reason for f in group for r in f.rectifications.all() if r.withdrawn_at is None]
+        if first.kind in ("observation", "immunization"):  # events: confirmed by their own date
+            last_confirmed = first.effective_date
+        else:
+            last_confirmed = confirmed.get(_ref_key(first))
+        state = state_of(first, last_confirmed=last_confirmed)
+        display = first.display
+        name = display_name(code_system=first.code_system, code=first.code, display=display)
+        if state == FactState.NONE_KNOWN:
+            name = none_known_display(kind=first.kind, display=display, code_system=first.code_system, code=first.code)
         lines.append(
             SummaryLine(
                 kind=first.kind,
-                display=first.display,
+                display=display,
                 code_system=first.code_system,
                 code=first.code,
                 date=first.effective_date,
@@ -103,6 +132,12 @@ def _ref_merge(facts):
                 declared_by=first.declared_by_label if first.origin == "declared" else "",
                 rectification=rectified[0] if rectified else "",
                 fact_ids=[str(f.uuid) for f in group],
+                state=state,
+                last_confirmed=last_confirmed,
+                assertion=first.assertion,
+                name=name,
+                criticality=first.criticality,
+                alert_reason=_ref_alert_reason(first),
             )
         )
     return lines
@@ -121,14 +156,17 @@ def _ref_latest_per_thing(lines):
 
 
 def _ref_active(line):
-    if line.end is not None and line.end < timezone.localdate():
-        return False
-    return _ref_fold(line.status) not in INACTIVE_STATUSES
+    return line.state == FactState.CURRENT
+
+
+def _ref_alert_reason(fact):
+    if fact.kind == "condition":
+        return serious_reason(fact) or ""
+    return allergy_risk_label(fact.criticality) if fact.kind == "allergy" and fact.assertion == "present" else ""
 
 
 def _ref_serious(line):
-    text = _ref_fold(line.display)
-    return any(word in text for word in SERIOUS_WORDS)
+    return line.kind == "condition" and bool(line.alert_reason)
 
 
 def _ref_series(facts, results_limit, trend_points):
@@ -140,8 +178,17 @@ def _ref_series(facts, results_limit, trend_points):
         lines = _ref_newest_first(_ref_merge(group))
         latest = lines[0]
         latest_fact = next(f for f in group if str(f.uuid) in latest.fact_ids)
+        # Points in one unit only (these facts are stored as written, not normalised): the latest
+        # number's, and when the latest line has none, that of the newest dated number; among the
+        # trend_points latest dates with a number.
+        dated = [f for f in group if f.value_decimal is not None and f.effective_date]
+        unit = latest_fact.unit
+        if latest_fact.value_decimal is None and dated:
+            newest = max(f.effective_date for f in dated)
+            unit = next(f for f in dated if f.effective_date == newest).unit
+        window = sorted({f.effective_date for f in dated})[-trend_points:]
         numeric = sorted(
-            {(f.effective_date, f.value_decimal) for f in group if f.value_decimal is not None and f.effective_date},
+            {(f.effective_date, f.value_decimal) for f in dated if f.unit == unit and f.effective_date in window}
         )[-trend_points:]
         trend = ""
         if len(numeric) >= 2:
@@ -152,9 +199,10 @@ def _ref_series(facts, results_limit, trend_points):
         series.append(
             ResultSeries(
                 display=latest.display,
+                name=latest.name,
                 code_system=latest.code_system,
                 code=latest.code,
-                unit=latest.unit,
+                unit=unit_display(unit),
                 latest=latest,
                 points=numeric,
                 trend=trend,
@@ -163,6 +211,8 @@ def _ref_series(facts, results_limit, trend_points):
                 reference_text=latest_fact.reference_text,
                 out_of_range=value is not None
                 and ((low is not None and value < low) or (high is not None and value > high)),
+                chart_low=low,  # not normalised: the band is the range as written
+                chart_high=high,
             )
         )
     series.sort(key=lambda s: (s.latest.date or date.min, s.display), reverse=True)
@@ -182,12 +232,22 @@ def reference_summary(actor, record, *, results_limit, trend_points) -> dict:
     by_kind = defaultdict(list)
     for fact in facts:
         by_kind[fact.kind].append(fact)
-    allergies = [line for line in _ref_latest_per_thing(_ref_merge(by_kind["allergy"])) if _ref_active(line)]
-    conditions = [line for line in _ref_latest_per_thing(_ref_merge(by_kind["condition"])) if _ref_active(line)]
-    medications = [line for line in _ref_latest_per_thing(_ref_merge(by_kind["medication"])) if _ref_active(line)]
-    vaccinations = _ref_latest_per_thing(_ref_merge(by_kind["immunization"]))
+    latest = {
+        kind: _ref_latest_per_thing(_ref_merge(by_kind[kind]))
+        for kind in ("allergy", "condition", "medication", "immunization")
+    }
+    allergies = [line for line in latest["allergy"] if _ref_active(line)]
+    conditions = [line for line in latest["condition"] if _ref_active(line)]
+    medications = [line for line in latest["medication"] if _ref_active(line)]
+    vaccinations = [line for line in latest["immunization"] if line.state != FactState.ENTERED_IN_ERROR]
+    stated = [line for lines in latest.values() for line in lines]
     return {
-        "alerts": [*allergies, *[c for c in conditions if _ref_serious(c)]],
+        "possibly_stopped": _ref_newest_first(
+            [line for line in latest["medication"] if line.state == FactState.POSSIBLY_STOPPED]
+        ),
+        "none_known": _ref_newest_first([line for line in stated if line.state == FactState.NONE_KNOWN]),
+        "ruled_out": _ref_newest_first([line for line in stated if line.state == FactState.RULED_OUT]),
+        "alerts": [*allergies_first_by_risk(allergies), *[c for c in conditions if _ref_serious(c)]],
         "problems": _ref_newest_first(conditions),
         "medications": _ref_newest_first(medications),
         "results": _ref_series(by_kind["observation"], results_limit, trend_points),
@@ -200,6 +260,7 @@ def without_deleted_titles(summary: dict) -> dict:
     could hold (what was hidden or confidential went with the document): not a parent, not a professional
     on a care relationship."""
     lines = [*summary["alerts"], *summary["problems"], *summary["medications"], *summary["vaccinations"]]
+    lines += [*summary["possibly_stopped"], *summary["none_known"], *summary["ruled_out"]]
     for line in [*lines, *(series.latest for series in summary["results"])]:
         sources = []
         for source in line.sources:
@@ -211,7 +272,9 @@ def without_deleted_titles(summary: dict) -> dict:
 
 
 def shown(summary) -> dict:
-    return {name: getattr(summary, name) for name in ("alerts", "problems", "medications", "results", "vaccinations")}
+    names = ("alerts", "problems", "medications", "results", "vaccinations")
+    names += ("possibly_stopped", "none_known", "ruled_out")
+    return {name: getattr(summary, name) for name in names}
 
 
 # --- Generated worlds -------------------------------------------------------------------------
@@ -245,11 +308,14 @@ def build_world(record, declarer, seed: int) -> None:
             masked=rng.random() < 0.2,
             confidential_from_parents=rng.random() < 0.2,
             category=rng.choice(CATEGORIES),
+            # Dates of care re-confirm things (the status rule's last confirmation); drawn without the
+            # generator, so the worlds stay as they were.
+            care_date=DATES[index % len(DATES)],
         )
-        for _ in range(rng.randint(4, 12))
+        for index in range(rng.randint(4, 12))
     ]
     facts = []
-    for _ in range(rng.randint(60, 220)):
+    for index in range(rng.randint(60, 220)):
         kind = rng.choice(list(FactKind.values) + [FactKind.OBSERVATION] * 2)
         declared = rng.random() < 0.1
         fields = {
@@ -284,9 +350,17 @@ def build_world(record, declarer, seed: int) -> None:
             fields.update(code_system=code_system, code=code, display=rng.choice(TEXT_THINGS))
         else:
             fields.update(display=rng.choice(TEXT_THINGS))
+        # What a source rules out or says none of is known (the status rule), drawn without the generator.
+        fields["assertion"] = {5: "absent", 11: "none_known"}.get(index % 13, "present")
         if fields["source_document"] is not None:
             fields["source_label"] = fields["source_document"].title
         facts.append(ClinicalFact(**fields))
+    # A treatment nobody re-confirmed for years: "possibly no longer taken".
+    facts.append(
+        ClinicalFact(
+            record=record, kind=FactKind.MEDICATION, display="Phénobarbital", status="active", effective_date=DATES[1]
+        )
+    )
     facts = ClinicalFact.objects.bulk_create(facts)
     created = timezone.now()
     for number, fact in enumerate(rng.sample(facts, k=len(facts) // 8)):
@@ -350,6 +424,12 @@ def test_generated_worlds_exercise_what_the_equivalence_is_about(alice, alice_re
     assert RectificationRequest.objects.filter(fact__record=alice_record, withdrawn_at__isnull=True).exists()
     assert any(line.rectification for line in lines)
     assert len(reference_summary(alice, alice_record, results_limit=3, trend_points=2)["results"]) == 3
+    # The status rule's every list, and lines a later document re-confirmed.
+    summary = reference_summary(alice, alice_record, results_limit=3, trend_points=2)
+    assert summary["possibly_stopped"]
+    assert summary["none_known"]
+    assert summary["ruled_out"]
+    assert any(line.last_confirmed != line.date for line in [*summary["problems"], *summary["medications"]])
 
 
 # --- Bounded work ---------------------------------------------------------------------------
