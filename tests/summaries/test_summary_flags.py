@@ -12,6 +12,7 @@ from django.urls import reverse
 from apps.access.models import CareRelationship
 from apps.summaries.builder import record_summary
 from apps.summaries.flags import summary_flags
+from apps.summaries.pdf import summary_html
 from tests.factories import DocumentFactory
 
 
@@ -40,6 +41,13 @@ def test_the_summary_page_says_it_at_the_top_with_the_document(as_user, alice, a
     assert sentence in page
     assert page.index("What matters now") < page.index(sentence) < page.index('class="summary-grid"')
     assert reverse("document_detail", args=[document.uuid]) in page
+
+
+def test_the_printed_summary_says_it_too_without_a_link(alice, alice_record):
+    document = death_notice(alice_record)
+    html = summary_html(summary=record_summary(actor=alice, record=alice_record))
+    assert "A document from Feb. 2, 2024 (Certificat) says this person died on Feb. 1, 2024." in html
+    assert reverse("document_detail", args=[document.uuid]) not in html
 
 
 def test_a_professional_who_may_see_the_document_reads_the_flag(alice_record, dr_martin):
