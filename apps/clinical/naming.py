@@ -87,6 +87,13 @@ def value_label(*, number: Decimal | None, text: str = "", unit: str = "", langu
     return f"{value} {unit}".strip() if unit else value
 
 
-def no_value_label() -> str:
-    """What a result without a value says, instead of an empty cell."""
+# A result the source lists before it is known (C-CDA statusCode "active", FHIR "registered"...).
+PENDING_STATUSES = frozenset({"active", "new", "held", "registered", "preliminary", "en cours", "en attente"})
+
+
+def no_value_label(status: str = "") -> str:
+    """What a result without a value says, instead of an empty cell: pending when the source says
+    the result is not known yet, else that the value is in the document."""
+    if (status or "").strip().casefold() in PENDING_STATUSES:
+        return gettext("result not known yet")
     return gettext("result in the document")

@@ -168,10 +168,10 @@ class ProfileFact:
 
     @property
     def shown_value(self) -> str:
-        """The value with its unit; a result without one says "result in the document"."""
+        """The value with its unit; a result without one says so (pending, or in the document)."""
         label = value_label(number=self.fact.value_decimal, text=self.fact.value_text, unit=self.unit)
         if not label and self.fact.kind == FactKind.OBSERVATION:
-            return no_value_label()
+            return no_value_label(self.fact.status)
         return label
 
 

@@ -107,7 +107,7 @@ class SummaryLine:
         """The value with its unit in the reader's conventions; a result without one says so."""
         label = value_label(number=self.number, text=self.value, unit=self.unit)
         if not label and self.kind == FactKind.OBSERVATION:
-            return no_value_label()
+            return no_value_label(self.status)
         return label
 
 

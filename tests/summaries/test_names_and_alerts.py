@@ -114,6 +114,14 @@ def test_a_result_without_a_value_says_it_is_in_the_document(as_user, alice, ali
     assert "Compte rendu" in html  # with its source
 
 
+def test_a_pending_result_says_it_is_not_known_yet(as_user, alice, alice_record):
+    # The C-CDA sample lists a leukocyte count with statusCode "active" and no value.
+    fact(alice_record, code="804-5", display="Leukocytes [#/volume] in Blood by Manual count", status="active")
+    html = summary_part(as_user(alice), alice_record, "en")
+    assert "result not known yet" in html
+    assert "result in the document" not in html
+
+
 def test_a_result_without_a_value_says_so_in_the_pdf(alice, alice_record):
     fact(alice_record, code="804-5", display="Leukocytes [#/volume] in Blood by Manual count")
     with translation.override("en"):
