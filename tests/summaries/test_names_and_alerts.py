@@ -104,6 +104,13 @@ def test_a_professional_sees_the_code_in_small_text(as_user, alice_record, dr_ma
     assert '<small class="code">3024-7</small>' in summary_part(as_user(dr_martin), alice_record, "en")
 
 
+def test_a_professional_reads_that_a_line_had_no_code(as_user, alice_record, dr_martin):
+    # Kept with the source's words, never a guessed code: the professional is told it is text only.
+    CareRelationship.objects.create(professional=dr_martin, record=alice_record)
+    fact(alice_record, kind="condition", code_system="", code="", display="Douleurs lombaires", code_known=False)
+    assert '<small class="code">uncoded</small>' in summary_part(as_user(dr_martin), alice_record, "en")
+
+
 # --- Values -------------------------------------------------------------------
 
 
