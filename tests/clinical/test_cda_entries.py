@@ -105,6 +105,13 @@ def test_postoperative_diagnosis_of_an_op_note_is_a_condition_with_its_category(
     assert (diagnosis.display, diagnosis.category) == ("Appendicitis", "postoperative diagnosis")
 
 
+def test_a_diagnosis_outside_a_concern_is_not_ended_by_its_own_completed_status_code():
+    # C-CDA sets every problem observation's statusCode to "completed" (the observation is recorded):
+    # only a concern act's status, or a status observation, says the problem is over.
+    document = parse_cda(cda(section("10218-6", problem_observation("74400008", "Appendicitis"))))
+    assert of_kind(document, "condition")[0].status == ""
+
+
 def test_narrative_only_postoperative_diagnosis_is_an_uncoded_condition():
     # C-CDA defines the operative note's postoperative diagnosis section without entries.
     document = parse_cda(

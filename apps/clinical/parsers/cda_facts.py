@@ -204,12 +204,12 @@ def _status(statement: Element, concern: Element | None, negation: bool = True) 
                 return collapse(value.get("displayName") or value.get("code"))
     holder = concern if concern is not None else statement
     status = holder.find("h:statusCode", NS)
-    code = status.get("code", "") if status is not None else ""
-    if concern is None and local(statement) == "observation" and code == "completed":
+    status_code = status.get("code", "") if status is not None else ""
+    if concern is None and local(statement) == "observation" and status_code == "completed":
         # A problem or allergy observation's own statusCode is always "completed" in C-CDA: it says
         # the observation was recorded, not that the problem is over (only a concern act says that).
         return ""
-    return code
+    return status_code
 
 
 def top_statement(entry: Element) -> Element | None:
