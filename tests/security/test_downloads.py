@@ -17,7 +17,7 @@ from apps.access.models import AccessEvent
 from apps.records.models import Document
 from tests.conftest import logged_in_client
 from tests.factories import DocumentFactory
-from tests.records.conftest import pdf_bytes, run_tasks  # noqa: F401 - the fixture
+from tests.records.conftest import pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def _multipart_upload(client, url: str, filename: str, data: bytes):
     return client.post(url, body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
-def test_a_quote_in_a_file_name_cannot_inject_a_second_file_name(run_tasks, alice, alice_record):  # noqa: F811
+def test_a_quote_in_a_file_name_cannot_inject_a_second_file_name(run_tasks, alice, alice_record):
     client = logged_in_client(alice)
     uploaded = run_tasks(
         _multipart_upload, client, reverse("api_record_documents", args=[alice_record.uuid]), INJECTED, pdf_bytes()

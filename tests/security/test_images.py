@@ -18,7 +18,6 @@ from PIL import Image
 from apps.records import documents
 from apps.records.models import Document
 from tests.conftest import logged_in_client
-from tests.records.conftest import run_tasks  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +114,7 @@ def test_the_cap_is_on_decoded_bytes_not_only_pixels(alice, alice_record, decode
     assert decodes == []  # the accepted one is decoded later, by the worker
 
 
-def test_an_accepted_image_is_decoded_by_the_worker_not_the_request(run_tasks, alice, alice_record, decodes):  # noqa: F811
+def test_an_accepted_image_is_decoded_by_the_worker_not_the_request(run_tasks, alice, alice_record, decodes):
     outcome = documents.document_upload(
         actor=alice, record=alice_record, filename="scan.png", data=zero_png(300, 200, bit_depth=8)
     )
