@@ -153,7 +153,8 @@ def test_lab_report_shows_its_results_and_is_found_by_search(ui, dominique, tmp_
     expect(page.locator("main ul.chips > li")).to_have_count(2)  # lab results, other documents
     page.locator("main details.filters > summary").click()
     field(page, "q").fill("TSH")
-    ui.submit(page.get_by_role("search").get_by_role("button"))
+    # The timeline's filters (the page also has the record's search box, another search landmark).
+    ui.submit(page.get_by_role("search", name=fr("Search and filter")).get_by_role("button"))
     expect(page).to_have_url(re.compile(r"[?&]q=TSH(&|$)"))
     expect(page.locator("main details.filters")).to_have_attribute("open", "")
     found = page.locator("main li.document")

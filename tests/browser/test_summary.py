@@ -21,6 +21,7 @@ from django.utils.formats import date_format, number_format
 from playwright.sync_api import expect
 
 from apps.clinical.models import ClinicalFact
+from apps.clinical.naming import display_name
 from apps.intake.importing import import_file, import_service
 from apps.records.models import Document, DocumentStatus, Record
 from apps.summaries.builder import unit_display
@@ -131,6 +132,11 @@ def _summary(page):
     return page.locator("main section.summary[aria-labelledby='summary-title']")
 
 
+def _read_name(fact: ClinicalFact) -> str:
+    """The name a French reader reads for the fact (a short test name, else the source's words)."""
+    return display_name(code_system=fact.code_system, code=fact.code, display=fact.display, language="fr")
+
+
 def _result_item(page, display: str):
     """The "Latest results" list item of one measurement, found by its name (data, not our words)."""
     results = _summary(page).locator("section[aria-labelledby='results-title'] li.result")
@@ -182,7 +188,7 @@ def test_latest_body_weight_and_its_source_are_on_the_first_screen(ui, chet):
     assert summary.bounding_box()["y"] < timeline.bounding_box()["y"]
     expect(page.locator("main li.document")).to_have_count(2)
 
-    item = _result_item(page, latest.display)
+    item = _result_item(page, _read_name(latest))
     expect(item).to_have_count(1)
     value, unit = _value_and_unit(item.locator(".result-value").inner_text())
     assert (value, unit) == (_shown(latest.value_decimal), unit_display(latest.unit))
@@ -222,7 +228,7 @@ def test_french_lab_report_result_links_to_the_report_that_says_it(ui, dominique
 
     ui.log_in(dominique.owner.email, PASSWORD)
     ui.goto(_record_path(dominique))
-    item = _result_item(page, tsh.display)
+    item = _result_item(page, _read_name(tsh))
     expect(item).to_have_count(1)
     value, unit = _value_and_unit(item.locator(".result-value").inner_text())
     assert (value, unit) == (_shown(tsh.value_decimal), unit_display(tsh.unit))
@@ -257,7 +263,7 @@ def test_medical_profile_lists_the_same_facts_with_their_sources(ui, chet):
     for fact in (latest, arrest):
         line = page.locator(f'main li.fact[id="{fact.uuid}"]')
         expect(line).to_have_count(1)
-        expect(line).to_contain_text(fact.display)
+        expect(line).to_contain_text(_read_name(fact))
         expect(line.locator(f'a[href="/documents/{fact.source_document.uuid}/"]')).to_have_count(1)
     ui.submit(page.locator(f'main a[href="{_record_path(chet)}"]').first)
     expect(page.locator("#summary-title")).to_have_count(1)
