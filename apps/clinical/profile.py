@@ -8,7 +8,7 @@ Imported facts are never changed here: the person flags them instead (rectificat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,7 +29,7 @@ from apps.clinical.models import FactKind, FactOrigin, RectificationRequest
 from apps.clinical.naming import display_name, format_number, no_value_label, value_label
 from apps.clinical.selectors import fact_and_decision_for, fact_for
 from apps.clinical.services import declared_fact_create, fact_remove
-from apps.clinical.status import FactState, confirmed_on, none_known_display, state_of
+from apps.clinical.status import FactState, confirmed_on, fact_confirmed_on, latest_of, none_known_display, state_of
 from apps.clinical.units import fact_units_fill
 from apps.records.models import Record
 from apps.records.selectors import ShownDocuments, documents_shown_to, record_get_for
@@ -88,7 +88,7 @@ class ProfileFact:
 
     def __post_init__(self) -> None:
         if self.last_confirmed is None:
-            self.last_confirmed = _confirmed(self.fact)
+            self.last_confirmed = fact_confirmed_on(self.fact)
 
     @property
     def declared(self) -> bool:
@@ -224,23 +224,12 @@ def _visible_facts(*, actor: User, record: Record, decision: Decision):
     ).prefetch_related(_open_rectifications())
 
 
-def _confirmed(fact: ClinicalFact) -> date | None:
-    """When this fact confirms its thing: its date, or its document's date of care if later."""
-    document = fact.source_document if fact.source_document_id is not None else None
-    return confirmed_on(fact.effective_date, document.care_date if document is not None else None, kind=fact.kind)
-
-
-def _latest(dates: Iterable[date | None]) -> date | None:
-    known = [day for day in dates if day is not None]
-    return max(known) if known else None
-
-
 def _last_confirmed(facts: list[ClinicalFact]) -> dict[tuple[str, str], date | None]:
     """Each thing's last confirmation among the visible facts (the summary's thing_confirmed)."""
     by_thing: dict[tuple[str, str], list[date | None]] = {}
     for fact in facts:
-        by_thing.setdefault((fact.kind, fact.thing_key), []).append(_confirmed(fact))
-    return {thing: _latest(dates) for thing, dates in by_thing.items()}
+        by_thing.setdefault((fact.kind, fact.thing_key), []).append(fact_confirmed_on(fact))
+    return {thing: latest_of(dates) for thing, dates in by_thing.items()}
 
 
 def _build(*, actor: User, record: Record, decision: Decision) -> MedicalProfile:
@@ -311,7 +300,9 @@ def fact_get_for(*, actor: User, fact_uuid: UUID | str) -> ProfileFact:
         fact=fact,
         rectifications=getattr(fact, OPEN_RECTIFICATIONS),
         source_shown=_source_shown(fact, shown),
-        last_confirmed=_latest([_confirmed(fact), *(confirmed_on(day, care, kind=fact.kind) for day, care in dates)]),
+        last_confirmed=latest_of(
+            [fact_confirmed_on(fact), *(confirmed_on(day, care, kind=fact.kind) for day, care in dates)]
+        ),
     )
 
 

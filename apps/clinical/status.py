@@ -21,6 +21,7 @@ What a general practitioner reading a summary expects:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from django.db import models
@@ -273,6 +274,18 @@ def confirmed_on(effective_date: dt.date | None, care_date: dt.date | None, *, k
         return effective_date
     dates = [day for day in (effective_date, care_date) if day is not None]
     return max(dates) if dates else None
+
+
+def fact_confirmed_on(fact: Any) -> dt.date | None:
+    """confirmed_on() of a stored fact (its date, its document's date of care)."""
+    document = fact.source_document if fact.source_document_id is not None else None
+    return confirmed_on(fact.effective_date, document.care_date if document is not None else None, kind=fact.kind)
+
+
+def latest_of(dates: Iterable[dt.date | None]) -> dt.date | None:
+    """The latest known date (None when none is known)."""
+    known = [day for day in dates if day is not None]
+    return max(known) if known else None
 
 
 def state_display(state: str) -> str:

@@ -24,7 +24,7 @@ from apps.clinical.alerts import allergies_first_by_risk, allergy_risk_label, se
 from apps.clinical.models import FactAssertion, FactKind, RectificationRequest, thing_key_for
 from apps.clinical.naming import display_name, no_value_label, value_label
 from apps.clinical.selectors import facts_visible_to, things_of_record
-from apps.clinical.status import FactState, confirmed_on, none_known_display, state_display, state_of
+from apps.clinical.status import FactState, fact_confirmed_on, latest_of, none_known_display, state_display, state_of
 from apps.records.models import DocumentStatus, Record
 from apps.records.selectors import ShownDocuments, documents_shown_to, documents_visible_to
 from apps.summaries.flags import SummaryFlag, summary_flags
@@ -272,15 +272,7 @@ def thing_confirmed(visible: QuerySet[ClinicalFact]) -> Case:
 def _last_confirmed(group: list[ClinicalFact]) -> dt.date | None:
     """The line's last confirmation: its own date, its documents' dates of care, and the thing's
     latest date of care elsewhere when _facts annotated it (see thing_confirmed)."""
-    dates = [
-        confirmed_on(
-            f.effective_date, f.source_document.care_date if f.source_document is not None else None, kind=f.kind
-        )
-        for f in group
-    ]
-    dates += [getattr(f, THING_CONFIRMED, None) for f in group]
-    known = [day for day in dates if day is not None]
-    return max(known) if known else None
+    return latest_of([*(fact_confirmed_on(f) for f in group), *(getattr(f, THING_CONFIRMED, None) for f in group)])
 
 
 def _merge(facts: list[ClinicalFact], shown: ShownDocuments) -> list[SummaryLine]:
