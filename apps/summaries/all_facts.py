@@ -13,20 +13,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 
 from apps.access.door import require
 from apps.access.policy import PROFESSIONAL_BASES, Action, Decision
-from apps.clinical.models import FactKind, RectificationRequest, fold
+from apps.clinical.models import FactKind, fold
 from apps.clinical.panels import PANEL_LABELS, panel_key, panel_order, panel_position
 from apps.clinical.selectors import facts_visible_to
 from apps.clinical.status import FactState
 from apps.records.selectors import ShownDocuments, documents_shown_to, record_get_for
 from apps.summaries import builder
 from apps.summaries.builder import (
-    OPEN_RECTIFICATION,
     SUMMARY_FACT_FIELDS,
-    THING_CONFIRMED,
     ResultSeries,
     SummaryLine,
     _latest_per_thing,
@@ -35,7 +33,7 @@ from apps.summaries.builder import (
     _series,
     _shown,
     _things,
-    thing_confirmed,
+    line_annotations,
 )
 
 if TYPE_CHECKING:
@@ -80,16 +78,11 @@ def history_sections(lines: list[HistoryLine]) -> dict[str, list[SummaryLine]]:
 def _rows(visible: QuerySet[ClinicalFact], condition: Q) -> list[ClinicalFact]:
     """The facts chosen by ``condition``, with the columns and open rectification the summary's
     lines read (as builder._facts loads them), plus the source's grouping of each result."""
-    open_rectification = (
-        RectificationRequest.objects.filter(fact=OuterRef("pk"), withdrawn_at__isnull=True)
-        .order_by("-created_at", "-pk")
-        .values("reason")[:1]
-    )
     return list(
         visible.filter(condition)
         .select_related("source_document")
         .only(*SUMMARY_FACT_FIELDS, "group_label")
-        .annotate(**{OPEN_RECTIFICATION: Subquery(open_rectification), THING_CONFIRMED: thing_confirmed(visible)})
+        .annotate(**line_annotations(visible))
         .order_by("pk")  # storage order, which decides the merge's first fact, as in the summary
     )
 

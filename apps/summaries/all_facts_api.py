@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from apps.clinical.models import FactKind
 from apps.summaries import all_facts
-from apps.summaries.summary_api import _line, series_data
+from apps.summaries.summary_api import line_data, series_data
 
 
 # For the schema only (the responses are built from the services' lines): the main fields;
@@ -117,7 +117,7 @@ class RecordResultsApi(APIView):
 def _history(request, record_uuid, kind: str, name: str) -> Response:
     record, _decision, lines = all_facts.history_get(actor=request.user, record_uuid=record_uuid, kind=kind)
     return Response(
-        {"record": str(record.uuid), name: [{**_line(entry.line), "current": entry.current} for entry in lines]}
+        {"record": str(record.uuid), name: [{**line_data(entry.line), "current": entry.current} for entry in lines]}
     )
 
 

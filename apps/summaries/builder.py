@@ -269,6 +269,17 @@ def thing_confirmed(visible: QuerySet[ClinicalFact]) -> Case:
     )
 
 
+def line_annotations(visible: QuerySet[ClinicalFact]) -> dict[str, Subquery | Case]:
+    """What _merge reads of each fact beyond its columns: its open rectification's reason and its
+    thing's last confirmation (the summary, the all-results pages and the search load them alike)."""
+    open_rectification = (
+        RectificationRequest.objects.filter(fact=OuterRef("pk"), withdrawn_at__isnull=True)
+        .order_by("-created_at", "-pk")
+        .values("reason")[:1]
+    )
+    return {OPEN_RECTIFICATION: Subquery(open_rectification), THING_CONFIRMED: thing_confirmed(visible)}
+
+
 def _last_confirmed(group: list[ClinicalFact]) -> dt.date | None:
     """The line's last confirmation: its own date, its documents' dates of care, and the thing's
     latest date of care elsewhere when _facts annotated it (see thing_confirmed)."""
@@ -558,16 +569,11 @@ def _facts(record: Record, actor: User, decision: Decision) -> tuple[list[Clinic
     things = _things(record, visible)
     groups, tied = _top_series(things)
     series = [thing for group in groups for thing in group]
-    open_rectification = (
-        RectificationRequest.objects.filter(fact=OuterRef("pk"), withdrawn_at__isnull=True)
-        .order_by("-created_at", "-pk")
-        .values("reason")[:1]
-    )
     facts: list[ClinicalFact] = list(
         visible.filter(_shown(visible, things, series, tied))
         .select_related("source_document")
         .only(*SUMMARY_FACT_FIELDS)
-        .annotate(**{OPEN_RECTIFICATION: Subquery(open_rectification), THING_CONFIRMED: thing_confirmed(visible)})
+        .annotate(**line_annotations(visible))
         .order_by("pk")  # storage order, which decides the merge's first fact and ties
     )
     # A tied series' rows include its first visible fact (see _shown): the smallest id among them.

@@ -11,25 +11,22 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext
 
 from apps.access.door import require
 from apps.access.policy import Action, decide
 from apps.access.refusals import Refused
 from apps.clinical.lay_terms import interpret, suggestions
-from apps.clinical.models import FactKind, RectificationRequest, fold
+from apps.clinical.models import FactKind, fold
 from apps.clinical.search import fact_search
 from apps.clinical.selectors import facts_visible_to
 from apps.records.selectors import documents_shown_to
 from apps.records.timeline import TimelineFilters, documents_timeline
 from apps.summaries.builder import (
-    OPEN_RECTIFICATION,
     SUMMARY_FACT_FIELDS,
-    THING_CONFIRMED,
     SummaryLine,
     _merge,
-    thing_confirmed,
+    line_annotations,
 )
 
 if TYPE_CHECKING:
@@ -140,11 +137,6 @@ def record_search(*, actor: User, record: Record, query: str, language: str) -> 
 def _find_facts(results: SearchResults, *, actor: User, record: Record, query: str, interpretation) -> None:
     decision = require(actor=actor, record=record, action=Action.PROFILE_READ)
     visible = facts_visible_to(actor=actor, record=record, decision=decision)
-    open_rectification = (
-        RectificationRequest.objects.filter(fact=OuterRef("pk"), withdrawn_at__isnull=True)
-        .order_by("-created_at", "-pk")
-        .values("reason")[:1]
-    )
     matches = fact_search(
         visible=visible,
         interpretation=interpretation,
@@ -153,7 +145,7 @@ def _find_facts(results: SearchResults, *, actor: User, record: Record, query: s
         dates_per_thing=DATES_PER_THING,
         fields=SUMMARY_FACT_FIELDS,
         # What the summary's merge reads of each fact: its open rectification, its thing's last confirmation.
-        annotations={OPEN_RECTIFICATION: Subquery(open_rectification), THING_CONFIRMED: thing_confirmed(visible)},
+        annotations=line_annotations(visible),
     )
     facts = [fact for thing in matches.things for fact in thing.facts]
     # A source's title and link only for whom may see that document, decided once for the page.

@@ -11,14 +11,14 @@ from rest_framework.views import APIView
 
 from apps.records.selectors import record_get_for
 from apps.summaries.search import QUERY_MAX_LENGTH, FoundThing, SearchResults, record_search
-from apps.summaries.summary_api import _line
+from apps.summaries.summary_api import line_data
 
 
 def _thing(thing: FoundThing) -> dict:
     return {
         "kind": thing.kind,
-        "latest": _line(thing.latest),
-        "earlier": [_line(line) for line in thing.earlier],
+        "latest": line_data(thing.latest),
+        "earlier": [line_data(line) for line in thing.earlier],
         "found": thing.count,
     }
 

@@ -13,7 +13,7 @@ from apps.records.selectors import record_get_for
 from apps.summaries.builder import record_summary
 
 
-def _line(line) -> dict:
+def line_data(line) -> dict:
     # Field by field, not dataclasses.asdict: asdict deep-copies every value and was most of the
     # API's own time on a long summary.
     data = {f.name: getattr(line, f.name) for f in fields(line)}
@@ -42,7 +42,7 @@ def series_data(s) -> dict:
         "code_system": s.code_system,
         "code": s.code,
         "unit": s.unit,  # the series' unit: the points' (the latest line keeps the unit its source wrote)
-        "latest": _line(s.latest),
+        "latest": line_data(s.latest),
         "trend": s.trend,
         "points": [{"date": d.isoformat(), "value": str(v), "unit": s.unit} for d, v in s.points],
         "reference_low": s.reference_low,
@@ -82,16 +82,16 @@ class RecordSummaryApi(APIView):
                 "record": str(record.uuid),
                 "generated_at": summary.generated_at,
                 "since": summary.since,
-                "alerts": [_line(x) for x in summary.alerts],
-                "problems": [_line(x) for x in summary.problems],
-                "medications": [_line(x) for x in summary.medications],
+                "alerts": [line_data(x) for x in summary.alerts],
+                "problems": [line_data(x) for x in summary.problems],
+                "medications": [line_data(x) for x in summary.medications],
                 # Not re-confirmed by any document for MEDICATION_RECONFIRM_MONTHS: never among the current.
-                "medications_possibly_stopped": [_line(x) for x in summary.possibly_stopped],
+                "medications_possibly_stopped": [line_data(x) for x in summary.possibly_stopped],
                 # Information, not alerts: "no known allergy", and what a source ruled out.
-                "none_known": [_line(x) for x in summary.none_known],
-                "ruled_out": [_line(x) for x in summary.ruled_out],
+                "none_known": [line_data(x) for x in summary.none_known],
+                "ruled_out": [line_data(x) for x in summary.ruled_out],
                 "results": [series_data(s) for s in summary.results],
-                "vaccinations": [_line(x) for x in summary.vaccinations],
+                "vaccinations": [line_data(x) for x in summary.vaccinations],
                 # How many exist in all, and beyond the lines above (see the results/conditions/medications endpoints).
                 "totals": asdict(summary.totals),
                 "more": asdict(summary.more),
